@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cim_models.codec import Codec  # noqa: E402
-from cim_models.fastpath import read_interval_series  # noqa: E402
-from cim_models.safexml import Limits, parse_bytes  # noqa: E402
+from cim_models.codec import Codec
+from cim_models.fastpath import read_interval_series
+from cim_models.safexml import Limits, parse_bytes
 
 RT_15MIN = "0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0"
 
@@ -45,11 +45,12 @@ def make_document(meters: int, readings: int = 96) -> bytes:
         "<msg:MessageID>6f1c1d0e-2a43-4c8e-9d51-1c2b3a4d5e6f</msg:MessageID></m:Header>"
         "<m:Payload><MeterReadings>"
     ]
-    stamps = [(start + timedelta(minutes=15 * (i + 1))).strftime("%Y-%m-%dT%H:%M:%SZ") for i in range(readings)]
+    stamps = [
+        (start + timedelta(minutes=15 * (i + 1))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for i in range(readings)
+    ]
     for m in range(meters):
-        parts.append(
-            f"<MeterReading><IntervalBlocks>"
-        )
+        parts.append("<MeterReading><IntervalBlocks>")
         for i, ts in enumerate(stamps):
             q = (
                 '<ReadingQualities><ReadingQualityType ref="2.0.0"/></ReadingQualities>'
@@ -88,15 +89,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", type=int, default=1000, help="meters in the large document")
     ap.add_argument("--min-time", type=float, default=1.0, help="seconds per measurement")
-    ap.add_argument("--bind-sample", type=int, default=50,
-                    help="meters used to measure xsdata binding on the large document")
+    ap.add_argument(
+        "--bind-sample",
+        type=int,
+        default=50,
+        help="meters used to measure xsdata binding on the large document",
+    )
     args = ap.parse_args()
 
     codec = Codec(limits=Limits(max_bytes=256 * 1024 * 1024))
     schemas = codec.schemas
     print(f"cimbus codec benchmark  python {platform.python_version()}  {platform.machine()}")
-    print(f"{'document':<14}{'readings':>10}{'parse+validate':>18}{'fast path':>14}"
-          f"{'xsdata bind':>14}{'fast/pv':>9}{'bind/pv':>9}")
+    print(
+        f"{'document':<14}{'readings':>10}{'parse+validate':>18}{'fast path':>14}"
+        f"{'xsdata bind':>14}{'fast/pv':>9}{'bind/pv':>9}"
+    )
     ok = True
     for meters in (1, args.big):
         data = make_document(meters)
@@ -123,15 +130,23 @@ def main() -> int:
         fp = rate(fast, n, args.min_time)
         bd = rate(bind, bind_meters * 96, min(args.min_time, 2.0), max_runs=20)
         label = f"{meters} x 96"
-        print(f"{label:<14}{n:>10}{pv:>16,.0f}/s{fp:>12,.0f}/s{bd:>12,.0f}/s"
-              f"{fp / pv:>8.2f}x{bd / pv:>8.3f}x")
+        print(
+            f"{label:<14}{n:>10}{pv:>16,.0f}/s{fp:>12,.0f}/s{bd:>12,.0f}/s"
+            f"{fp / pv:>8.2f}x{bd / pv:>8.3f}x"
+        )
         if meters == args.big:
             t_fast = fp >= 100_000
             t_ratio = fp / pv >= 0.5
-            print(f"target fast path >= 100,000 readings/s: {'met' if t_fast else 'MISSED'} ({fp:,.0f}/s)")
-            print(f"target fast path >= 0.5x parse+validate: {'met' if t_ratio else 'MISSED'} ({fp / pv:.2f}x)")
-            print(f"xsdata binding: {1e6 / bd:,.1f} us per reading "
-                  f"({pv / bd:,.0f}x slower than parse+validate)")
+            print(
+                f"target fast path >= 100,000 readings/s: {'met' if t_fast else 'MISSED'} ({fp:,.0f}/s)"
+            )
+            print(
+                f"target fast path >= 0.5x parse+validate: {'met' if t_ratio else 'MISSED'} ({fp / pv:.2f}x)"
+            )
+            print(
+                f"xsdata binding: {1e6 / bd:,.1f} us per reading "
+                f"({pv / bd:,.0f}x slower than parse+validate)"
+            )
             ok = t_fast and t_ratio
     return 0 if ok else 1
 

@@ -21,6 +21,7 @@ treats converter warnings as errors. Routing only needs the header, which
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -148,7 +149,8 @@ class CimMessage:
                 return [
                     c
                     for c in child
-                    if isinstance(c.tag, str) and etree.QName(c).namespace != self.namespace
+                    if isinstance(c.tag, str)
+                    and etree.QName(c).namespace != self.namespace
                     and etree.QName(c).namespace != ns.MSG_NS
                 ]
         return []
@@ -206,7 +208,9 @@ class Codec:
             form = "generic"
         elif (noun := ns.noun_of_wrapper(namespace)) is not None:
             form = "get" if ns.is_get_wrapper(namespace) else "typed"
-        elif (noun := ns.noun_of_payload(namespace)) is not None or namespace in self.schemas.namespaces:
+        elif (
+            noun := ns.noun_of_payload(namespace)
+        ) is not None or namespace in self.schemas.namespaces:
             form = "payload"
         else:
             raise UnknownMessageError(
@@ -217,7 +221,9 @@ class Codec:
                 else f"root element {local!r} has no namespace; IEC 61968-100 messages are in "
                 f"{ns.MSG_NS} or http://iec.ch/TC57/2011/<Noun>Message"
             )
-        return CimMessage(root=root, form=form, noun=noun, soap=soap, legacy_namespace=legacy, _codec=self)
+        return CimMessage(
+            root=root, form=form, noun=noun, soap=soap, legacy_namespace=legacy, _codec=self
+        )
 
     def validate(self, message: CimMessage) -> list[Issue]:
         """Every XSD violation of the message (empty when valid)."""
@@ -235,9 +241,7 @@ class Codec:
                     + (f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""),
                     issues=issues,
                 )
-            message.warnings = [
-                Issue(i.message, i.line, i.path, level="warning") for i in issues
-            ]
+            message.warnings = [Issue(i.message, i.line, i.path, level="warning") for i in issues]
             message.bind()  # lenient only for documents that still bind
         return message
 
@@ -350,26 +354,32 @@ def _canonicalise(root: etree._Element) -> str | None:
     return root_ns if ns.is_legacy(root_ns) else header_ns
 
 
-_PREFIXES = {
-    ns.MSG_NS: "msg",
-}
-
-
 def _ns_map_for(obj: Any) -> dict[str | None, str]:
+    """Prefixes for output: ``msg`` (envelope), ``m`` (typed wrapper), ``get`` (Get filter) and
+    the payload profile as the default namespace."""
     meta = getattr(type(obj), "Meta", None)
-    namespace = getattr(meta, "namespace", None) or getattr(
-        __import__(type(obj).__module__, fromlist=["__NAMESPACE__"]), "__NAMESPACE__", None
-    )
-    noun = ns.noun_of_wrapper(namespace) if namespace else None
-    if noun is None:
-        noun = ns.noun_of_payload(namespace) if namespace else None
+    namespace = getattr(meta, "namespace", None)
+    if namespace is None:
+        module = sys.modules.get(type(obj).__module__)
+        namespace = getattr(module, "__NAMESPACE__", None)
+    noun = None
+    if namespace == ns.MSG_NS:  # generic envelope: the payload noun is in the header
+        header = getattr(obj, "header", None)
+        noun = getattr(header, "noun", None)
+    elif namespace:
+        noun = ns.noun_of_wrapper(namespace) or ns.noun_of_payload(namespace)
     out: dict[str | None, str] = {"msg": ns.MSG_NS}
-    if noun is not None:
-        profile = ns.PROFILES[noun]
+    profile = ns.PROFILES.get(noun) if noun else None
+    if profile is not None:
         out[None] = profile.payload_ns
         if namespace in (profile.wrapper_ns, profile.get_wrapper_ns):
             out["m"] = namespace
-        if profile.get_ns:
+        is_get = namespace == profile.get_wrapper_ns or (
+            namespace == ns.MSG_NS
+            and getattr(getattr(obj, "header", None), "verb", None) is not None
+            and getattr(obj.header.verb, "value", obj.header.verb) == "get"
+        )
+        if profile.get_ns and is_get:
             out["get"] = profile.get_ns
     return out
 
@@ -385,4 +395,13 @@ def default_codec() -> Codec:
     return _default
 
 
-__all__ = ["CimMessage", "Codec", "CodecError", "SoapInfo", "default_codec"]
+__all__ = ["CimMessage", "Codec", "CodecError", "SoapInfo", "canonical", "default_codec"]
+
+
+def canonical(xml: bytes | etree._Element) -> str:
+    """Canonical XML (C14N 2.0, whitespace-only text dropped, namespace prefixes rewritten) for
+    comparing two documents regardless of formatting and prefix choice (golden tests,
+    conformance)."""
+    if isinstance(xml, bytes | bytearray):
+        xml = parse_bytes(bytes(xml))
+    return etree.canonicalize(xml, strip_text=True, rewrite_prefixes=True)

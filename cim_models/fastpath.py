@@ -104,7 +104,9 @@ def read_interval_series(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> lis
             for block in mr.iterchildren(INTERVAL_BLOCKS):
                 rt = block.find(READING_TYPE)
                 series = IntervalSeries(
-                    reading_type=(rt.get("ref") or rt.findtext(MRID) or "") if rt is not None else "",
+                    reading_type=(rt.get("ref") or rt.findtext(MRID) or "")
+                    if rt is not None
+                    else "",
                     usage_point=usage_point,
                     meter=meter,
                 )

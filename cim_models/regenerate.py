@@ -45,7 +45,9 @@ def generate_into(workdir: Path) -> Path:
             "run `make venv` (or change the pin on purpose and regenerate)"
         )
     if shutil.which("ruff", path=_env()["PATH"]) is None:
-        raise SystemExit("ruff is not on PATH: xsdata formats its output with ruff (pip install -e '.[dev]')")
+        raise SystemExit(
+            "ruff is not on PATH: xsdata formats its output with ruff (pip install -e '.[dev]')"
+        )
     cmd = [
         str(Path(sys.executable).parent / "xsdata"),
         "generate",
@@ -99,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         if GENERATED.exists():
             shutil.rmtree(GENERATED)
         shutil.copytree(fresh, GENERATED, ignore=shutil.ignore_patterns("__pycache__"))
-    print(f"regenerated {GENERATED.relative_to(PACKAGE_DIR.parent)} from {len(list(SCHEMAS.glob('*.xsd')))} XSDs")
+    print(
+        f"regenerated {GENERATED.relative_to(PACKAGE_DIR.parent)} from {len(list(SCHEMAS.glob('*.xsd')))} XSDs"
+    )
     return 0
 
 

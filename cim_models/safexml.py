@@ -38,7 +38,9 @@ class Limits:
         if self.max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {self.max_bytes}")
         if not 1 <= self.max_depth <= LIBXML2_MAX_DEPTH:
-            raise ValueError(f"max_depth must be between 1 and {LIBXML2_MAX_DEPTH}, got {self.max_depth}")
+            raise ValueError(
+                f"max_depth must be between 1 and {LIBXML2_MAX_DEPTH}, got {self.max_depth}"
+            )
 
 
 DEFAULT_LIMITS = Limits()

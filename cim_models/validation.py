@@ -20,7 +20,7 @@ from lxml import etree
 
 from .errors import Issue
 from .namespaces import MSG_NS
-from .schemas import SCHEMA_DIR, schema_files
+from .schemas import schema_files
 
 _XS = "http://www.w3.org/2001/XMLSchema"
 
@@ -34,23 +34,35 @@ def _schema_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
+def _payload_is_skipped(path: Path) -> bool:
+    """True for an IEC 61968-100 envelope schema whose PayloadType wildcard is "skip"."""
+    doc = etree.parse(str(path), _schema_parser()).getroot()
+    if doc.get("targetNamespace") != MSG_NS:
+        return False
+    for ctype in doc.iter(f"{{{_XS}}}complexType"):
+        if ctype.get("name") == "PayloadType":
+            return any(a.get("processContents") == "skip" for a in ctype.iter(f"{{{_XS}}}any"))
+    return False
+
+
 class SchemaSet:
     """A compiled set of XSDs; ``validate`` returns every violation as an :class:`Issue`."""
 
-    def __init__(self, files: list[Path], base_dir: Path) -> None:
+    def __init__(self, files: list[Path]) -> None:
+        if not files:
+            raise ValueError("a schema set needs at least one XSD")
         imports = "".join(
-            f'<xs:import namespace="{_target_namespace(f)}" schemaLocation="{f.name}"/>'
+            f'<xs:import namespace="{_target_namespace(f)}" schemaLocation="{f.resolve().as_uri()}"/>'
             for f in files
         )
         catalogue = (
             f'<xs:schema xmlns:xs="{_XS}" targetNamespace="urn:cimbus:catalogue" '
             f'elementFormDefault="qualified">{imports}</xs:schema>'
         )
-        doc = etree.fromstring(
-            catalogue.encode(), _schema_parser(), base_url=base_dir.as_uri() + "/"
-        )
+        doc = etree.fromstring(catalogue.encode(), _schema_parser())
         self._schema = etree.XMLSchema(doc)
         self.namespaces = frozenset(_target_namespace(f) for f in files)
+        self.skips_payload = any(_payload_is_skipped(f) for f in files)
         # XMLSchema objects keep an error log per call; guard them per thread.
         self._lock = threading.Lock()
 
@@ -65,10 +77,11 @@ class SchemaSet:
             ]
 
     def validate(self, element: etree._Element) -> list[Issue]:
-        """Validate ``element`` (a message or payload root); for a generic envelope also
-        validate each payload object against its own profile."""
+        """Validate ``element`` (a message or payload root). cimbus's envelope validates known
+        payloads itself (lax wildcard); with an envelope schema that skips its payload (the
+        standard's own text), each payload object is validated against its profile here."""
         issues = self._run(element)
-        if etree.QName(element).namespace == MSG_NS:
+        if self.skips_payload and etree.QName(element).namespace == MSG_NS:
             payload = element.find(f"{{{MSG_NS}}}Payload")
             if payload is not None:
                 for child in payload:
@@ -84,12 +97,11 @@ class SchemaSet:
 @lru_cache(maxsize=1)
 def project_schemas() -> SchemaSet:
     """The compiled set of all cimbus profiles (built once per process)."""
-    return SchemaSet(schema_files(), SCHEMA_DIR)
+    return SchemaSet(schema_files())
 
 
 @lru_cache(maxsize=8)
-def schema_set_for(directory: str) -> SchemaSet:
-    """A compiled set for every ``*.xsd`` under another directory (tests use this to validate
-    cimbus output against third-party copies of the IEC schemas)."""
-    base = Path(directory)
-    return SchemaSet(sorted(base.glob("*.xsd")), base)
+def schema_set_for(*files: str) -> SchemaSet:
+    """A compiled set of other XSD files (tests use this to validate cimbus output against
+    third-party copies of the IEC schemas). When two files share a namespace the first wins."""
+    return SchemaSet([Path(f) for f in files])

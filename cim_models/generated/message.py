@@ -476,8 +476,10 @@ class PayloadType:
     The information object(s) of the message: any profile root element (for example
     MeterReadings), an OperationSet, a gzip+base64 Compressed payload or plain IDs.
 
-    The generic envelope does not constrain the payload; cimbus validates a payload against its
-    own profile separately.
+    IEC 61968-100 declares this wildcard processContents="skip"; cimbus's profile says "lax": a
+    payload whose profile cimbus knows is validated against it (and bound to its generated
+    class), anything else passes unchecked. Every message valid here is valid under the
+    standard's "skip".
     """
 
     other_element: list[object] = field(
@@ -485,7 +487,6 @@ class PayloadType:
         metadata={
             "type": "Wildcard",
             "namespace": "##other",
-            "process_contents": "skip",
         },
     )
     operation_set: None | OperationSet = field(
