@@ -21,6 +21,7 @@ treats converter warnings as errors. Routing only needs the header, which
 
 from __future__ import annotations
 
+import copy
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -274,7 +275,10 @@ class Codec:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", ConverterWarning)
-                return parser.parse(element, clazz)
+                # xsdata's lxml handler clears each element once it is read: bind a copy so the
+                # message tree (header, payload, bytes) stays intact. Copying is C-level and
+                # small next to binding itself.
+                return parser.parse(copy.deepcopy(element), clazz)
         except (ParserError, ConverterWarning, ValueError, TypeError) as exc:
             raise BindingError(f"cannot bind {etree.QName(element).localname}: {exc}") from exc
 

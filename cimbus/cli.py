@@ -118,6 +118,56 @@ def validate(
 
 
 @app.command()
+def explain(
+    codes: list[str] = typer.Argument(
+        ..., help="Codes: ReadingType (18 fields), EndDevice event/control type (4), ReadingQuality (3)."
+    ),
+) -> None:
+    """Explain IEC 61968-9 codes in plain words (ReadingType, EndDeviceEventType /
+    EndDeviceControlType, ReadingQualityType). Exit 1 if any code is not valid."""
+    from cim_models.codes import (
+        CodeError,
+        EndDeviceCode,
+        OutageEventMap,
+        ReadingQualityCode,
+        ReadingType,
+        controls,
+        events,
+        results,
+    )
+
+    named = {}
+    for table in (controls, events, results):
+        for name in table:
+            named.setdefault(table[name].code, name)
+    outage = OutageEventMap.default()
+    bad = 0
+    for code in codes:
+        parts = code.split(".")
+        try:
+            if len(parts) == 18:
+                text = f"ReadingType: {ReadingType.parse(code).describe()}"
+            elif len(parts) == 4:
+                text = f"EndDevice code: {EndDeviceCode.parse(code, strict=False).describe()}"
+                extra = [x for x in (named.get(code), outage.classify(code)) if x]
+                if extra:
+                    text += f" ({', '.join(str(x) for x in extra)})"
+            elif len(parts) == 3:
+                text = f"ReadingQuality: {ReadingQualityCode.parse(code).describe()}"
+            else:
+                raise CodeError(
+                    f"{code!r} has {len(parts)} fields; ReadingType codes have 18, EndDevice "
+                    "event/control codes 4, ReadingQuality codes 3"
+                )
+        except CodeError as exc:
+            bad += 1
+            typer.echo(f"{code}: INVALID: {exc}")
+            continue
+        typer.echo(f"{code}: {text}")
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command()
 def demo(
     once: bool = typer.Option(
         True, "--once/--serve", help="Exit after the scenarios (the only mode so far)."

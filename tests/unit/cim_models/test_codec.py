@@ -59,6 +59,8 @@ def test_header_is_read_without_binding() -> None:
     assert h["User"] == {"UserID": "csr17", "Organization": "REP-A"}
     assert h["Property"] == {"priority": "high"}
     assert "bound" not in m.__dict__  # nothing was bound
+    m.bind()
+    assert m.header() == h  # binding does not consume the tree
 
 
 @pytest.mark.parametrize(
