@@ -120,7 +120,8 @@ def validate(
 @app.command()
 def explain(
     codes: list[str] = typer.Argument(
-        ..., help="Codes: ReadingType (18 fields), EndDevice event/control type (4), ReadingQuality (3)."
+        ...,
+        help="Codes: ReadingType (18 fields), EndDevice event/control type (4), ReadingQuality (3).",
     ),
 ) -> None:
     """Explain IEC 61968-9 codes in plain words (ReadingType, EndDeviceEventType /
