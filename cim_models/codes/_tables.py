@@ -254,3 +254,15 @@ def split_code(
             )
         values.append(value)
     return tuple(values)
+
+
+def check_parts(kind: str, names: Iterable[str], values: Iterable[object]) -> None:
+    """Every part of a dotted code must be a non-negative int (not a bool): raise CodeError
+    naming the part otherwise."""
+    for position, (part, value) in enumerate(zip(names, values, strict=True)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CodeError(
+                f"{kind} part {position + 1} ({part}) must be a non-negative int, got {value!r}",
+                field=part,
+                value=value,
+            )

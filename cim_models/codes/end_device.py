@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 from ._errors import CodeError
-from ._tables import CodeTable, load_data, split_code, value_from_toml
+from ._tables import CodeTable, check_parts, load_data, split_code, value_from_toml
 
 __all__ = [
     "ACK_OUTCOMES",
@@ -104,15 +104,7 @@ class EndDeviceCode:
     event_or_action: int
 
     def __post_init__(self) -> None:
-        for position, part in enumerate(END_DEVICE_PARTS):
-            value = self._values()[position]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise CodeError(
-                    f"{_KIND} part {position + 1} ({part}) must be a non-negative int, "
-                    f"got {value!r}",
-                    field=part,
-                    value=value,
-                )
+        check_parts(_KIND, END_DEVICE_PARTS, self._values())
 
     # Construction ---------------------------------------------------------------------------
     @classmethod

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ._errors import CodeError
-from ._tables import CodeTable, CodeValue, load_data, split_code, value_from_toml
+from ._tables import CodeTable, CodeValue, check_parts, load_data, split_code, value_from_toml
 
 __all__ = [
     "DEVICE_VALID",
@@ -92,15 +92,7 @@ class ReadingQualityCode:
     index: int
 
     def __post_init__(self) -> None:
-        for position, part in enumerate(QUALITY_PARTS):
-            value = (self.system, self.category, self.index)[position]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise CodeError(
-                    f"{_KIND} part {position + 1} ({part}) must be a non-negative int, "
-                    f"got {value!r}",
-                    field=part,
-                    value=value,
-                )
+        check_parts(_KIND, QUALITY_PARTS, (self.system, self.category, self.index))
 
     @classmethod
     def parse(cls, code: str, *, strict: bool = True) -> ReadingQualityCode:
