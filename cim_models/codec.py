@@ -22,6 +22,8 @@ treats converter warnings as errors. Routing only needs the header, which
 from __future__ import annotations
 
 import copy
+import importlib
+import pkgutil
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -250,8 +252,7 @@ class Codec:
     @property
     def context(self) -> XmlContext:
         if self._context is None:
-            from . import generated  # noqa: F401  (registers every generated class)
-
+            load_generated()  # every generated class must be imported before lookups
             self._context = XmlContext()
         return self._context
 
@@ -299,6 +300,17 @@ class Codec:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def load_generated() -> list[str]:
+    """Import every generated package (one per namespace) so that xsdata can find each class
+    by its qualified name, including payloads inside generic-envelope wildcards."""
+    from . import generated
+
+    names = sorted(m.name for m in pkgutil.iter_modules(generated.__path__) if m.ispkg)
+    for name in names:
+        importlib.import_module(f"{generated.__name__}.{name}")
+    return names
 
 
 def _text(root: etree._Element, namespace: str, *path: str) -> str | None:

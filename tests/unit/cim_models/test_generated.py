@@ -25,13 +25,22 @@ def test_generated_code_matches_the_xsds(tmp_path: Path) -> None:
 def test_drift_is_detected(tmp_path: Path) -> None:
     """The drift check really compares content: a hand edit is reported."""
     fresh = regenerate.generate_into(tmp_path)
-    target = fresh / "message.py"
+    target = fresh / "message" / "model.py"
     target.write_text(target.read_text() + "\n# hand edit\n")
+    (fresh / "stray.py").write_text("")
     problems = regenerate.diff(fresh, regenerate.GENERATED)
-    assert problems == ["differs: message.py"]
+    assert problems == [
+        f"missing from {regenerate.GENERATED}: stray.py",
+        "differs: message/model.py",
+    ]
 
 
-def test_one_module_per_namespace() -> None:
+def test_one_package_per_namespace() -> None:
+    packages = [p for p in regenerate.GENERATED.iterdir() if (p / "__init__.py").is_file()]
+    by_ns: dict[str, list[str]] = {}
+    for pkg in packages:
+        model = importlib.import_module(f"cim_models.generated.{pkg.name}.model")
+        by_ns.setdefault(model.__NAMESPACE__, []).append(pkg.name)
     for profile in ns.PROFILES.values():
         for namespace in (
             profile.payload_ns,
@@ -39,18 +48,9 @@ def test_one_module_per_namespace() -> None:
             profile.get_ns,
             profile.get_wrapper_ns,
         ):
-            if namespace is None:
-                continue
-            found = [
-                p.stem
-                for p in regenerate.GENERATED.glob("*.py")
-                if p.stem != "__init__"
-                and getattr(
-                    importlib.import_module(f"cim_models.generated.{p.stem}"), "__NAMESPACE__", None
-                )
-                == namespace
-            ]
-            assert len(found) == 1, f"{namespace}: modules {found}"
+            if namespace is not None:
+                assert len(by_ns.pop(namespace, [])) == 1, namespace
+    assert list(by_ns) == [ns.MSG_NS]
 
 
 PAYLOAD_CLASS = {
@@ -85,8 +85,7 @@ def test_generic_payload_binds_to_the_right_class(noun: str, form: str, verb: st
     ).encode()
     obj = codec.decode(xml).bind()
     (payload,) = obj.payload.other_element
-    module, _, name = PAYLOAD_CLASS[noun].rpartition(".")
-    assert type(payload) is getattr(importlib.import_module(module), name)
+    assert type(payload) is _class(PAYLOAD_CLASS[noun])
 
 
 @pytest.mark.parametrize("noun", sorted(ns.PROFILES))
@@ -100,7 +99,12 @@ def test_typed_wrapper_binds_payload_class(noun: str) -> None:
     obj = codec.decode(xml).bind()
     assert type(obj).__name__ == f"Created{noun}"
     payload = getattr(obj.payload, _snake(noun))
-    assert f"{type(payload).__module__}.{type(payload).__name__}" == PAYLOAD_CLASS[noun]
+    assert type(payload) is _class(PAYLOAD_CLASS[noun])
+
+
+def _class(dotted: str) -> type:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _snake(name: str) -> str:

@@ -4,17 +4,15 @@ from dataclasses import dataclass, field
 
 from xsdata.models.datatype import XmlDateTime
 
-from cim_models.generated.get_meter_readings import (
-    GetMeterReadings as GetMeterReadingsGetMeterReadings,
-)
-from cim_models.generated.message import (
+from cim_models.generated.get_meter_readings.model import GetMeterReadings as ModelGetMeterReadings
+from cim_models.generated.message.model import (
     HeaderType,
     Idtype,
     OperationSet,
     OptionType,
     ReplyType,
 )
-from cim_models.generated.meter_readings import MeterReadings
+from cim_models.generated.meter_readings.model import MeterReadings
 
 __NAMESPACE__ = "http://iec.ch/TC57/2011/GetMeterReadingsMessage"
 
@@ -58,7 +56,7 @@ class GetMeterReadingsRequestType:
             "namespace": "http://iec.ch/TC57/2011/GetMeterReadingsMessage",
         },
     )
-    get_meter_readings: GetMeterReadingsGetMeterReadings = field(
+    get_meter_readings: ModelGetMeterReadings = field(
         metadata={
             "name": "GetMeterReadings",
             "type": "Element",

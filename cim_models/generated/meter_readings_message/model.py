@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cim_models.generated.message import (
+from cim_models.generated.message.model import (
     HeaderType,
     OperationSet,
     ReplyType,
     RequestType,
 )
-from cim_models.generated.meter_readings import MeterReadings
+from cim_models.generated.meter_readings.model import MeterReadings
 
 __NAMESPACE__ = "http://iec.ch/TC57/2011/MeterReadingsMessage"
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cim_models.generated.message import (
+from cim_models.generated.message.model import (
     HeaderType,
     OperationSet,
     ReplyType,
     RequestType,
 )
-from cim_models.generated.outage_records import OutageRecords
+from cim_models.generated.outage_records.model import OutageRecords
 
 __NAMESPACE__ = "urn:cimbus:2026:OutageRecordsMessage"
 

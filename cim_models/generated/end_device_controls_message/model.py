@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cim_models.generated.end_device_controls import EndDeviceControls
-from cim_models.generated.message import (
+from cim_models.generated.end_device_controls.model import EndDeviceControls
+from cim_models.generated.message.model import (
     HeaderType,
     OperationSet,
     ReplyType,

@@ -4,11 +4,11 @@ from dataclasses import dataclass, field
 
 from xsdata.models.datatype import XmlDateTime
 
-from cim_models.generated.end_device_events import EndDeviceEvents
-from cim_models.generated.get_end_device_events import (
-    GetEndDeviceEvents as GetEndDeviceEventsGetEndDeviceEvents,
+from cim_models.generated.end_device_events.model import EndDeviceEvents
+from cim_models.generated.get_end_device_events.model import (
+    GetEndDeviceEvents as ModelGetEndDeviceEvents,
 )
-from cim_models.generated.message import (
+from cim_models.generated.message.model import (
     HeaderType,
     Idtype,
     OperationSet,
@@ -112,7 +112,7 @@ class GetEndDeviceEventsRequestType:
             "namespace": "http://iec.ch/TC57/2011/GetEndDeviceEventsMessage",
         },
     )
-    get_end_device_events: GetEndDeviceEventsGetEndDeviceEvents = field(
+    get_end_device_events: ModelGetEndDeviceEvents = field(
         metadata={
             "name": "GetEndDeviceEvents",
             "type": "Element",
