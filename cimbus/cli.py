@@ -224,6 +224,162 @@ def demo(
     raise typer.Exit(1 if failed else 0)
 
 
+def _load_config(config: Path | None):
+    from routing.config import Config
+    from routing.errors import ConfigError
+
+    try:
+        return Config.load(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+ConfigOption = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="TOML configuration (default: $CIMBUS_CONFIG, else built-in defaults).",
+)
+
+
+@app.command()
+def routes(config: Path | None = ConfigOption) -> None:
+    """Print the route table: which system serves which request, who gets which events (BUS-8)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    cfg = _load_config(config)
+    rows = cfg.routes.rows()
+    table = Table(title=f"cimbus routes ({cfg.source})")
+    for col in ("kind", "verb", "noun", "source", "to", "transport", "address", "mode"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            *(
+                row[c]
+                for c in ("kind", "verb", "noun", "source", "to", "transport", "address", "mode")
+            )
+        )
+    Console(width=160).print(table)
+    if not rows:
+        typer.echo(
+            "no routes configured: every request gets a FAILED reply naming its verb and noun"
+        )
+
+
+@app.command()
+def serve(
+    config: Path | None = ConfigOption,
+    port: int | None = typer.Option(None, "--port", "-p", min=1, max=65535, help="SOAP/HTTP port."),
+    host: str | None = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1)."),
+) -> None:
+    """Run cimbus: SOAP (with /healthz, /readyz) plus the configured transports."""
+    import dataclasses
+    import logging
+
+    cfg = _load_config(config)
+    soap = cfg.soap
+    if port is not None:
+        soap = dataclasses.replace(soap, port=port)
+    if host is not None:
+        soap = dataclasses.replace(soap, host=host)
+    cfg = dataclasses.replace(cfg, soap=soap)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from endpoints.soap import run
+
+    from .runtime import Runtime
+
+    if soap.workers > 1:
+        typer.echo(
+            f"starting {soap.workers} SOAP worker processes on http://{soap.host}:{soap.port}/ws"
+        )
+        run(None, cfg)
+        return
+    runtime = Runtime(cfg).start()
+    for line in runtime.describe():
+        typer.echo(line)
+    typer.echo(f"SOAP services: http://{soap.host}:{soap.port}/ws")
+    try:
+        run(runtime.bus, cfg)
+    finally:
+        runtime.stop()
+
+
+dlq_app = typer.Typer(help="Dead letters: list, show, replay (REL-2).", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+def _store(config: Path | None):
+    from routing.store import Store
+
+    cfg = _load_config(config)
+    store = Store(cfg.store.url, payload_policy=cfg.store.payload_policy)
+    store.migrate()
+    return cfg, store
+
+
+@dlq_app.command("list")
+def dlq_list(
+    config: Path | None = ConfigOption,
+    all_: bool = typer.Option(False, "--all", help="Include replayed dead letters."),
+    limit: int = typer.Option(100, "--limit", min=1),
+) -> None:
+    """List dead letters: id, when, message, target, reason."""
+    _cfg, store = _store(config)
+    items = store.dead_letters(limit=limit, include_replayed=all_)
+    if not items:
+        typer.echo("no dead letters")
+        return
+    for d in items:
+        replayed = f"  replayed {d.replayed_at:%Y-%m-%d %H:%M:%S}" if d.replayed_at else ""
+        typer.echo(
+            f"{d.id:>6}  {d.created_at:%Y-%m-%d %H:%M:%S}  {d.message_id or '-'}  -> {d.target or '-'}"
+            f" ({d.transport or '-'})  attempts={d.attempts}  {d.reason}{replayed}"
+        )
+
+
+@dlq_app.command("show")
+def dlq_show(
+    dl_id: int = typer.Argument(..., help="Dead letter id."), config: Path | None = ConfigOption
+) -> None:
+    """Show one dead letter with its reason, headers and message."""
+    _cfg, store = _store(config)
+    d = store.get_dead_letter(dl_id)
+    if d is None:
+        typer.echo(f"error: no dead letter {dl_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"id:         {d.id}\ncreated:    {d.created_at}\nmessage id: {d.message_id}")
+    typer.echo(f"source:     {d.source}\ntarget:     {d.target} ({d.transport} {d.address})")
+    typer.echo(f"attempts:   {d.attempts}\nreason:     {d.reason}\nheaders:    {d.headers}")
+    typer.echo(f"replayed:   {d.replayed_at or 'no'}\n")
+    typer.echo((d.payload or b"").decode("utf-8", "replace"))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    dl_ids: list[int] = typer.Argument(..., help="Dead letter id(s)."),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Put dead letters back into the outbox; a running cimbus delivers them (after the fix)."""
+    from routing.bus import Bus
+
+    cfg, store = _store(config)
+    bus = Bus(cfg, store)
+    failed = 0
+    for dl_id in dl_ids:
+        try:
+            item = bus.replay_dead_letter(dl_id)
+        except KeyError:
+            failed += 1
+            typer.echo(f"error: no dead letter {dl_id}", err=True)
+            continue
+        typer.echo(f"dead letter {dl_id} re-queued as outbox entry {item}")
+    raise typer.Exit(1 if failed else 0)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

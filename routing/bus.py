@@ -1,0 +1,445 @@
+"""The bus core (BUS-1..BUS-10, REL-1..REL-3): one object that every transport feeds.
+
+``Bus.handle(raw, transport=...)`` runs the inbound pipeline (routing/pipeline) and returns the
+finished :class:`~routing.pipeline.Exchange`, whose ``reply`` the transport sends back and
+whose ``error`` tells it how (a SOAP Fault for a broken envelope). Around it:
+
+* **outbox worker**: a thread that claims due outbox entries from the store and delivers them
+  through the registered transports, retrying with exponential backoff until the receiver
+  accepts (broker confirm, HTTP 200, PUBACK), and moving a message that keeps failing to the
+  dead letters with the reason (REL-1, REL-2). Several cimbus processes may share one store.
+* **waiters**: a sync request waits in this process for its reply (matched by CorrelationID).
+* **async timeouts**: an async request whose reply does not come in time gets a FAILED reply
+  (4.1) at its ReplyAddress; a reply arriving after that is recorded as late.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from cim_models.build import ReplyError, build_message
+from cim_models.codec import Codec
+from cim_models.safexml import Limits
+
+from .config import Config
+from .envelope import Envelope, utcnow
+from .errors import NotAuthorised, TargetTimeout, UnsupportedRequest
+from .pipeline import Exchange, Pipeline, default_steps
+from .routes import System
+from .store import Correlation, DeadLetter, OutboxItem, Store
+from .transport import Delivery, DeliveryError, Outbound, PermanentDeliveryError
+
+LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
+Authoriser = Callable[[Envelope, str | None], None]
+
+
+def allow_all(envelope: Envelope, principal: str | None) -> None:
+    """The default authoriser: every caller may do everything (SEC-1/SEC-2 add real policy)."""
+
+
+@dataclass
+class _Waiter:
+    event: threading.Event = field(default_factory=threading.Event)
+    reply: Envelope | None = None
+
+
+class Waiters:
+    """Requests waiting in this process for their reply, by MessageID (= the reply's
+    CorrelationID)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, _Waiter] = {}
+
+    def register(self, key: str) -> _WaitHandle:
+        with self._lock:
+            waiter = self._waiting.setdefault(key, _Waiter())
+        return _WaitHandle(waiter)
+
+    def resolve(self, key: str, reply: Envelope) -> bool:
+        with self._lock:
+            waiter = self._waiting.get(key)
+        if waiter is None or waiter.event.is_set():
+            return False
+        waiter.reply = reply
+        waiter.event.set()
+        return True
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._waiting.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+
+class _WaitHandle:
+    def __init__(self, waiter: _Waiter) -> None:
+        self._waiter = waiter
+
+    def wait(self, timeout: float) -> Envelope | None:
+        self._waiter.event.wait(timeout)
+        return self._waiter.reply
+
+
+class Bus:
+    """The transport-neutral core. Transports register themselves and call :meth:`handle`."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        store: Store | None = None,
+        *,
+        codec: Codec | None = None,
+        pipeline: Pipeline | None = None,
+        authoriser: Authoriser | None = None,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.config = config or Config()
+        self.routes = self.config.routes
+        self.name = self.config.bus.system_name
+        self.log = log or logging.getLogger("cimbus.bus")
+        self.codec = codec or Codec(
+            limits=Limits(max_bytes=self.config.bus.max_bytes, max_depth=self.config.bus.max_depth)
+        )
+        self.store = store or Store(
+            self.config.store.url,
+            payload_policy=self.config.store.payload_policy,
+            max_payload_bytes=self.config.store.max_payload_bytes,
+        )
+        self.pipeline = pipeline or Pipeline(default_steps())
+        self.authoriser: Authoriser = authoriser or allow_all
+        self.outbound: dict[str, Outbound] = {}
+        self.local: dict[str, LocalHandler] = {}
+        self.waiters = Waiters()
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._listeners: list[Callable[[Exchange], None]] = []
+        self._kick = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_sweep = 0.0
+
+    # ------------------------------------------------------------------ wiring
+    def register_transport(self, outbound: Outbound) -> None:
+        self.outbound[outbound.name] = outbound
+
+    def register_local(self, name: str, handler: LocalHandler) -> None:
+        """Serve requests routed to the ``local`` system ``name`` inside cimbus (business
+        logic such as the SMT on-demand read lands here in later issues)."""
+        self.local[name] = handler
+
+    def add_listener(self, listener: Callable[[Exchange], None]) -> None:
+        """Called after every exchange (demo output, metrics, tests)."""
+        self._listeners.append(listener)
+
+    def on_exchange(self, ex: Exchange) -> None:
+        for listener in self._listeners:
+            try:
+                listener(ex)
+            except Exception:  # a listener must never break the bus
+                self.log.exception("exchange listener failed")
+
+    # ------------------------------------------------------------------ inbound
+    def handle(
+        self,
+        raw: bytes,
+        *,
+        transport: str,
+        reply_to: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Exchange:
+        """Run one inbound message through the pipeline; never raises for bad input."""
+        ex = Exchange(raw=raw, transport=transport, reply_to=reply_to, meta=dict(meta or {}))
+        return self.pipeline.run(ex, self)
+
+    # ------------------------------------------------------------------ used by steps
+    def claim(self, env: Envelope) -> bool:
+        """Claim the MessageID (REL-1): True the first time, False for a duplicate."""
+        if not self.config.bus.dedupe or not env.message_id:
+            return True
+        return self.store.claim_message_id(env.message_id, env.source)
+
+    def open_correlation(
+        self,
+        env: Envelope,
+        *,
+        requester: str | None,
+        reply_address: str | None,
+        transport: str,
+        mode: str,
+        timeout: float,
+    ) -> None:
+        reply_transport = (
+            "soap"
+            if reply_address and reply_address.startswith(("http://", "https://"))
+            else transport
+        )
+        self.store.open_correlation(
+            Correlation(
+                correlation_id=env.message_id or "",
+                request_message_id=env.message_id or "",
+                requester=requester,
+                reply_address=reply_address,
+                reply_transport=reply_transport,
+                mode=mode,
+                deadline=utcnow() + timedelta(seconds=timeout),
+            )
+        )
+
+    def _outbound_for(self, transport: str) -> Outbound:
+        outbound = self.outbound.get(transport)
+        if outbound is None:
+            raise UnsupportedRequest(
+                f"transport {transport!r} is not running in this cimbus process "
+                f"(running: {', '.join(sorted(self.outbound)) or 'none'})"
+            )
+        return outbound
+
+    def enqueue(self, system: System, env: Envelope, *, sync: bool) -> int:
+        outbound = self._outbound_for(system.transport)
+        return self.store.enqueue(
+            OutboxItem(
+                target=system.name,
+                transport=system.transport,
+                address=system.address,
+                message_id=env.message_id,
+                correlation_id=env.correlation_id,
+                verb=env.verb,
+                noun=env.noun,
+                payload=env.body,
+                headers=_headers(env, outbound.reply_address(sync=sync)),
+                max_attempts=self.config.bus.max_attempts,
+                next_attempt_at=utcnow(),
+            )
+        )
+
+    def enqueue_reply(self, record: Any, env: Envelope) -> int:
+        """Forward an async reply to the requester's reply address."""
+        item = self.store.enqueue(
+            OutboxItem(
+                target=record.requester or "requester",
+                transport=record.reply_transport,
+                address=record.reply_address,
+                message_id=env.message_id,
+                correlation_id=env.correlation_id,
+                verb=env.verb,
+                noun=env.noun,
+                payload=env.body,
+                headers={"verb": env.verb, "noun": env.noun},
+                max_attempts=self.config.bus.max_attempts,
+                next_attempt_at=utcnow(),
+            )
+        )
+        self._kick.set()
+        return item
+
+    def deliver_now(self, system: System, env: Envelope, *, sync: bool) -> bytes | None:
+        outbound = self._outbound_for(system.transport)
+        delivery = Delivery(
+            system=system,
+            address=system.address,
+            body=env.body,
+            message_id=env.message_id,
+            correlation_id=env.correlation_id,
+            verb=env.verb,
+            noun=env.noun,
+            reply_to=outbound.reply_address(sync=sync),
+            headers=_headers(env, None),
+            sync=sync,
+        )
+        return outbound.deliver(delivery)
+
+    def serve_local(self, system: System, env: Envelope) -> bytes | None:
+        handler = self.local.get(system.address)
+        if handler is None:
+            raise UnsupportedRequest(
+                f"no local handler {system.address!r} is registered for {system.name}"
+            )
+        return handler(env, self)
+
+    def accept_reply_bytes(
+        self, body: bytes, *, transport: str, correlation_id: str | None
+    ) -> Exchange:
+        """A reply that came back in the same call (SOAP, local): run it through the pipeline
+        like any inbound reply, so it is validated, matched and recorded."""
+        return self.handle(body, transport=transport, meta={"in_reply_to": correlation_id})
+
+    # ------------------------------------------------------------------ outbox worker
+    def run_outbox_once(self, limit: int = 200) -> int:
+        """Deliver what is due now; returns the number of entries handled."""
+        items = self.store.claim_due(self.worker_id, limit=limit)
+        if not items:
+            return 0
+        by_transport: dict[str, list[Any]] = {}
+        for item in items:
+            by_transport.setdefault(item.transport, []).append(item)
+        for transport, batch in by_transport.items():
+            outbound = self.outbound.get(transport)
+            if outbound is None:
+                for item in batch:
+                    self._failed(item, f"transport {transport!r} is not running in this process")
+                continue
+            deliveries = [self._delivery(item) for item in batch]
+            from .transport import deliver_all
+
+            outcomes = deliver_all(outbound, deliveries)
+            for item, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, PermanentDeliveryError):
+                    self.store.to_dead_letter(item.id, f"refused by {item.target}: {outcome}")
+                elif isinstance(outcome, Exception):
+                    self._failed(item, f"{type(outcome).__name__}: {outcome}")
+                else:
+                    self.store.mark_delivered(item.id)
+                    if outcome:  # a synchronous transport answered: process that reply too
+                        self.handle(
+                            outcome, transport=transport, meta={"in_reply_to": item.message_id}
+                        )
+        return len(items)
+
+    def _delivery(self, item: Any) -> Delivery:
+        system = self.routes.systems.get(item.target) or System(
+            name=item.target, transport=item.transport, address=item.address
+        )
+        headers = dict(item.headers or {})
+        return Delivery(
+            system=system,
+            address=item.address,
+            body=item.payload,
+            message_id=item.message_id,
+            correlation_id=item.correlation_id,
+            verb=item.verb or "",
+            noun=item.noun or "",
+            reply_to=headers.pop("reply_to", None),
+            headers=headers,
+        )
+
+    def _failed(self, item: Any, error: str) -> None:
+        attempts = item.attempts + 1
+        if attempts >= (item.max_attempts or self.config.bus.max_attempts):
+            self.store.to_dead_letter(item.id, f"gave up after {attempts} attempts: {error}")
+            self.log.warning(
+                "outbox %s -> %s dead-lettered: %s", item.message_id, item.target, error
+            )
+            return
+        delay = min(self.config.bus.retry_max, self.config.bus.retry_base * (2 ** (attempts - 1)))
+        delay *= 0.8 + 0.4 * random.random()  # jitter so retries of many messages spread out
+        self.store.mark_failed(item.id, error, retry_at=utcnow() + timedelta(seconds=delay))
+
+    def sweep_timeouts(self) -> int:
+        """Async requests whose reply is overdue: mark them timed out and send the requester a
+        FAILED reply (4.1). Returns how many."""
+        n = 0
+        for record in self.store.expired_correlations():
+            if record.mode != "async":
+                continue
+            self.store.complete_correlation(record.correlation_id, status="timed_out", reply=None)
+            if record.reply_address:
+                err = TargetTimeout(
+                    f"no reply to {record.request_message_id} within the route timeout; a later reply "
+                    "will be recorded but not forwarded"
+                )
+                noun = getattr(record, "noun", None) or "Unknown"
+                body = build_message(
+                    "reply",
+                    noun,
+                    correlation_id=record.request_message_id,
+                    source=self.name,
+                    result="FAILED",
+                    errors=[ReplyError(err.code, err.level, err.reason)],
+                )
+                env = Envelope(
+                    verb="reply", noun=noun, body=body, correlation_id=record.request_message_id
+                )
+                self.enqueue_reply(record, env)
+            n += 1
+        return n
+
+    def _outbox_loop(self) -> None:
+        poll = self.config.bus.outbox_poll
+        while not self._stop.is_set():
+            try:
+                handled = self.run_outbox_once()
+                now = time.monotonic()
+                if now - self._last_sweep > 1.0:
+                    self._last_sweep = now
+                    self.sweep_timeouts()
+            except Exception:
+                self.log.exception("outbox worker error; retrying")
+                handled = 0
+            if not handled:
+                self._kick.wait(poll)
+                self._kick.clear()
+
+    def kick(self) -> None:
+        """Wake the outbox worker (after enqueueing)."""
+        self._kick.set()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, *, outbox: bool = True) -> Bus:
+        self.store.migrate()
+        if outbox and not self._threads:
+            self._stop.clear()
+            t = threading.Thread(target=self._outbox_loop, name="cimbus-outbox", daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads.clear()
+
+    def __enter__(self) -> Bus:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ dead letters
+    def replay_dead_letter(self, dl_id: int) -> int:
+        """Put a dead letter back into the outbox (after the cause was fixed); REL-2."""
+        dl = self.store.get_dead_letter(dl_id)
+        if dl is None:
+            raise KeyError(dl_id)
+        item = self.store.enqueue(
+            OutboxItem(
+                target=dl.target or "unknown",
+                transport=dl.transport or "embedded",
+                address=dl.address or "",
+                message_id=dl.message_id,
+                correlation_id=None,
+                verb=(dl.headers or {}).get("verb", ""),
+                noun=(dl.headers or {}).get("noun", ""),
+                payload=dl.payload,
+                headers=dict(dl.headers or {}),
+                max_attempts=self.config.bus.max_attempts,
+                next_attempt_at=utcnow(),
+            )
+        )
+        self.store.mark_replayed(dl_id)
+        self._kick.set()
+        return item
+
+
+def _headers(env: Envelope, reply_to: str | None) -> dict[str, str]:
+    h = {"verb": env.verb, "noun": env.noun}
+    if env.source:
+        h["source"] = env.source
+    if reply_to:
+        h["reply_to"] = reply_to
+    return h
+
+
+__all__ = ["Bus", "DeadLetter", "DeliveryError", "NotAuthorised", "Waiters", "allow_all"]

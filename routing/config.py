@@ -1,0 +1,237 @@
+"""Typed configuration, validated at start-up (BUS-8, BUS-10).
+
+One TOML file (``cimbus serve --config FILE``) with small sections; every key has a secure,
+local default, so with no file at all cimbus runs embedded (in-process bus + SQLite), bound to
+127.0.0.1. Environment variables override the file (for containers and CI):
+
+=====================  =======================================================
+CIMBUS_CONFIG          the file to read when no --config is given
+CIMBUS_DB_URL          [store] url        (e.g. postgresql+psycopg://host/db)
+CIMBUS_AMQP_URL        [amqp] url, and enables AMQP
+CIMBUS_MQTT_URL        [mqtt] url, and enables MQTT
+CIMBUS_SOAP_HOST/PORT  [soap] host / port
+CIMBUS_SOAP_WORKERS    [soap] workers
+CIMBUS_SYSTEM_NAME     [bus] system_name  (Header/Source of what cimbus sends)
+=====================  =======================================================
+
+Unknown keys, wrong types and impossible values are :class:`~routing.errors.ConfigError`
+naming the file, the section and the key. docs/configuration.md documents every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .errors import ConfigError
+from .routes import RouteTable
+
+
+@dataclass(frozen=True)
+class BusConfig:
+    system_name: str = "CIMBUS"
+    default_timeout: float = 30.0  # seconds a sync request waits for the serving system
+    dedupe: bool = True  # refuse a MessageID seen before (answering with the stored reply)
+    require_message_id: bool = True  # requests and events must carry a MessageID (REL-1)
+    outbox_poll: float = 0.05  # seconds between outbox polls when idle
+    retry_base: float = 0.5  # first retry delay (seconds), doubled per attempt
+    retry_max: float = 300.0  # longest retry delay
+    max_attempts: int = 20  # then the message becomes a dead letter
+    max_bytes: int = 32 * 1024 * 1024
+    max_depth: int = 64
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str = "sqlite:///cimbus.db"
+    payload_policy: str = "failed"  # all | failed | none
+    max_payload_bytes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class SoapConfig:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1  # uvicorn worker processes (the SOAP handler is CPU-bound)
+    public_url: str = ""  # base URL written into WSDLs; default http://host:port
+
+
+@dataclass(frozen=True)
+class AmqpConfig:
+    enabled: bool = False
+    url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    exchange: str = "cimbus"
+    inbound_queue: str = "cimbus.in"
+    dead_letter_exchange: str = "cimbus.dlx"
+    prefetch: int = 200
+    confirm_batch: int = 100
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    enabled: bool = False
+    url: str = "mqtt://127.0.0.1:1883"
+    client_id: str = "cimbus"
+    topic_prefix: str = "cimbus"
+    max_inflight: int = 100
+    qos: int = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    bus: BusConfig = field(default_factory=BusConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    soap: SoapConfig = field(default_factory=SoapConfig)
+    amqp: AmqpConfig = field(default_factory=AmqpConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    routes: RouteTable = field(default_factory=RouteTable)
+    source: str = "<defaults>"
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, *, env: Mapping[str, str] | None = None
+    ) -> Config:
+        """Read ``path`` (or $CIMBUS_CONFIG, or nothing), apply environment overrides, check."""
+        env = os.environ if env is None else env
+        path = path or env.get("CIMBUS_CONFIG") or None
+        data: dict[str, Any] = {}
+        source = "<defaults>"
+        if path is not None:
+            p = Path(path)
+            source = str(p)
+            try:
+                with open(p, "rb") as fh:
+                    data = tomllib.load(fh)
+            except FileNotFoundError:
+                raise ConfigError(f"configuration file {p} does not exist") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        return cls.from_mapping(data, env=env, source=source)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        source: str = "<mapping>",
+    ) -> Config:
+        env = {} if env is None else env
+        known = {"bus", "store", "soap", "amqp", "mqtt", "systems", "routes", "subscriptions"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        try:
+            bus = _section(BusConfig, data.get("bus"), source, "bus")
+            cfg = cls(
+                bus=bus,
+                store=_section(StoreConfig, data.get("store"), source, "store"),
+                soap=_section(SoapConfig, data.get("soap"), source, "soap"),
+                amqp=_section(AmqpConfig, data.get("amqp"), source, "amqp"),
+                mqtt=_section(MqttConfig, data.get("mqtt"), source, "mqtt"),
+                routes=RouteTable.from_mapping(data, default_timeout=bus.default_timeout),
+                source=source,
+            )
+        except ConfigError as exc:
+            if str(exc).startswith(source):
+                raise
+            raise ConfigError(f"{source}: {exc}") from None
+        cfg = cfg.with_env(env)
+        cfg.check()
+        return cfg
+
+    def with_env(self, env: Mapping[str, str]) -> Config:
+        cfg = self
+        if env.get("CIMBUS_DB_URL"):
+            cfg = replace(cfg, store=replace(cfg.store, url=env["CIMBUS_DB_URL"]))
+        if env.get("CIMBUS_AMQP_URL"):
+            cfg = replace(cfg, amqp=replace(cfg.amqp, url=env["CIMBUS_AMQP_URL"], enabled=True))
+        if env.get("CIMBUS_MQTT_URL"):
+            cfg = replace(cfg, mqtt=replace(cfg.mqtt, url=env["CIMBUS_MQTT_URL"], enabled=True))
+        if env.get("CIMBUS_SOAP_HOST"):
+            cfg = replace(cfg, soap=replace(cfg.soap, host=env["CIMBUS_SOAP_HOST"]))
+        for var, key in (("CIMBUS_SOAP_PORT", "port"), ("CIMBUS_SOAP_WORKERS", "workers")):
+            if env.get(var):
+                try:
+                    value = int(env[var])
+                except ValueError:
+                    raise ConfigError(
+                        f"environment {var}={env[var]!r} is not a whole number"
+                    ) from None
+                cfg = replace(cfg, soap=replace(cfg.soap, **{key: value}))
+        if env.get("CIMBUS_SYSTEM_NAME"):
+            cfg = replace(cfg, bus=replace(cfg.bus, system_name=env["CIMBUS_SYSTEM_NAME"]))
+        return cfg
+
+    def check(self) -> None:
+        """Cross-field checks with clear messages."""
+        where = self.source
+        if self.store.payload_policy not in ("all", "failed", "none"):
+            raise ConfigError(f"{where}: [store] payload_policy must be all, failed or none")
+        scheme = urlparse(self.store.url).scheme
+        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ConfigError(
+                f"{where}: [store] url {self.store.url!r}: use sqlite:///FILE or postgresql+psycopg://HOST/DB"
+            )
+        if not 0 < self.soap.port < 65536:
+            raise ConfigError(f"{where}: [soap] port {self.soap.port} is not a TCP port")
+        if self.soap.workers < 1:
+            raise ConfigError(f"{where}: [soap] workers must be at least 1")
+        if urlparse(self.amqp.url).scheme not in ("amqp", "amqps"):
+            raise ConfigError(
+                f"{where}: [amqp] url {self.amqp.url!r} must start with amqp:// or amqps://"
+            )
+        if urlparse(self.mqtt.url).scheme not in ("mqtt", "mqtts", "tcp"):
+            raise ConfigError(
+                f"{where}: [mqtt] url {self.mqtt.url!r} must start with mqtt:// or mqtts://"
+            )
+        if self.mqtt.qos not in (1, 2):
+            raise ConfigError(f"{where}: [mqtt] qos must be 1 or 2 (QoS 0 may lose messages)")
+        if self.amqp.prefetch < 1 or self.amqp.confirm_batch < 1:
+            raise ConfigError(f"{where}: [amqp] prefetch and confirm_batch must be at least 1")
+        if self.bus.max_attempts < 1 or self.bus.retry_base <= 0:
+            raise ConfigError(f"{where}: [bus] max_attempts and retry_base must be positive")
+        enabled = {"embedded", "local", "soap"}
+        if self.amqp.enabled:
+            enabled.add("amqp")
+        if self.mqtt.enabled:
+            enabled.add("mqtt")
+        for system in self.routes.systems.values():
+            if system.transport not in enabled:
+                raise ConfigError(
+                    f"{where}: system {system.name!r} uses transport {system.transport!r}, which is not "
+                    f"enabled (set [{system.transport}] enabled = true or CIMBUS_{system.transport.upper()}_URL)"
+                )
+
+
+def _section(cls: type, raw: Any, source: str, name: str) -> Any:
+    if raw is None:
+        return cls()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    allowed = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise ConfigError(
+            f"{source}: [{name}] unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    values = {}
+    defaults = cls()
+    for key, value in raw.items():
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{source}: [{name}] {key} must be {expected.__name__}, got {type(value).__name__} {value!r}"
+            )
+        values[key] = value
+    return cls(**values)

@@ -1,0 +1,233 @@
+"""Step 6, route (BUS-2, BUS-7, BUS-8, REL-1): make the message take effect.
+
+* **request** (get, create, change, cancel, close, delete, execute): the route table names the
+  serving system.
+
+  - *sync*: cimbus forwards the request and waits (route timeout) for the system's reply,
+    which goes back to the caller unchanged; no reply in time is TargetTimeout (4.1), and a
+    reply arriving later is recorded as late, not lost.
+  - *async* (AsyncReplyFlag true, or an async route): the request goes into the outbox
+    (delivered with retries until the system accepts it), a correlation entry remembers where
+    the reply must go (Header ReplyAddress, else the transport's reply address), and the caller
+    gets an immediate acknowledgement (Result OK, code 0.1).
+  - *local* systems are served inside cimbus by a registered handler.
+* **event** (created, changed, ...): fanned out through the outbox to every subscriber; the
+  sender gets Result OK.
+* **reply**: matched by CorrelationID to the waiting request (sync) or to the correlation entry
+  (async, forwarded to the requester's reply address through the outbox). A reply nobody waits
+  for any more is recorded as late; one that matches nothing is UnknownObject (2.12).
+
+Everything that must survive a crash (outbox entries, correlation, the MessageID claim) is
+written in one store transaction before the caller or the broker is acknowledged.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from cim_models.build import ReplyError, build_message
+
+from ..envelope import Envelope, utcnow
+from ..errors import (
+    ACCEPTED_CODE,
+    DuplicateMessage,
+    HeaderError,
+    TargetTimeout,
+    TargetUnavailable,
+    UnknownObject,
+)
+from ..transport import DeliveryError
+
+if TYPE_CHECKING:
+    from ..bus import Bus
+    from . import Exchange
+
+
+class RouteMessage:
+    name = "route"
+    always = False
+
+    def __call__(self, ex: Exchange, bus: Bus) -> None:
+        env = ex.envelope
+        assert env is not None
+        if env.is_reply:
+            self._reply(ex, env, bus)
+        elif env.is_event:
+            self._event(ex, env, bus)
+        else:
+            self._request(ex, env, bus)
+
+    # ------------------------------------------------------------------ requests
+    def _request(self, ex: Exchange, env: Envelope, bus: Bus) -> None:
+        route = bus.routes.route_for(env.verb, env.noun, env.source)
+        ex.route = route
+        target = bus.routes.system(route.target)
+        if target.transport == "local":
+            reply = bus.serve_local(target, env)
+            bus.claim(env)
+            ex.finish(
+                f"served by {target.name} inside cimbus", result=_result_of(bus, reply), reply=reply
+            )
+            return
+        if env.async_reply or route.mode == "async":
+            reply_address = env.reply_address or env.reply_to
+            if not reply_address:
+                raise HeaderError(
+                    "AsyncReplyFlag is true but there is no ReplyAddress (and the transport gave no "
+                    "reply address): cimbus would not know where to send the reply",
+                    xpath="Header/ReplyAddress",
+                )
+            with bus.store.transaction():
+                if not bus.claim(env):
+                    raise DuplicateMessage(f"MessageID {env.message_id} was already received")
+                bus.open_correlation(
+                    env,
+                    requester=env.source,
+                    reply_address=reply_address,
+                    transport=ex.transport,
+                    mode="async",
+                    timeout=route.timeout,
+                )
+                bus.enqueue(target, env, sync=False)
+            ack = build_message(
+                "reply",
+                env.noun,
+                correlation_id=env.message_id,
+                source=bus.name,
+                result="OK",
+                errors=[
+                    ReplyError(
+                        ACCEPTED_CODE,
+                        "INFORM",
+                        f"accepted for {target.name}; the reply follows at {reply_address}",
+                    )
+                ],
+                form="generic" if env.form == "generic" else None,
+                **_response_root(env),
+            )
+            ex.finish(
+                f"queued for {target.name} (async; reply to {reply_address})",
+                result="ACCEPTED",
+                reply=ack,
+            )
+            return
+        # synchronous: forward now and wait for the reply in this process
+        if not bus.claim(env):
+            raise DuplicateMessage(f"MessageID {env.message_id} was already received")
+        waiter = bus.waiters.register(env.message_id)
+        try:
+            bus.open_correlation(
+                env,
+                requester=env.source,
+                reply_address=None,
+                transport=ex.transport,
+                mode="sync",
+                timeout=route.timeout,
+            )
+            try:
+                immediate = bus.deliver_now(target, env, sync=True)
+            except DeliveryError as exc:
+                bus.store.complete_correlation(env.message_id, status="failed", reply=None)
+                raise TargetUnavailable(
+                    f"{target.name} could not be reached over {target.transport}: {exc}",
+                    object_id=target.name,
+                    object_type="System",
+                ) from None
+            if immediate is not None:
+                bus.accept_reply_bytes(
+                    immediate, transport=target.transport, correlation_id=env.message_id
+                )
+            reply = waiter.wait(route.timeout)
+        finally:
+            bus.waiters.discard(env.message_id)
+        if reply is None:
+            bus.store.complete_correlation(env.message_id, status="timed_out", reply=None)
+            raise TargetTimeout(
+                f"{target.name} did not answer '{env.verb} {env.noun}' within {route.timeout:g} s; "
+                "a later reply will be recorded",
+                object_id=env.message_id,
+                object_type="MessageID",
+            )
+        ex.finish(
+            f"served by {target.name} (sync)", result=_result_of(bus, reply.body), reply=reply.body
+        )
+
+    # ------------------------------------------------------------------ events
+    def _event(self, ex: Exchange, env: Envelope, bus: Bus) -> None:
+        subscribers = bus.routes.subscribers_for(env.verb, env.noun, env.source)
+        with bus.store.transaction():
+            if not bus.claim(env):
+                raise DuplicateMessage(f"MessageID {env.message_id} was already received")
+            for system in subscribers:
+                if system.transport == "local":
+                    continue
+                bus.enqueue(system, env, sync=False)
+        for system in subscribers:
+            if system.transport == "local":
+                bus.serve_local(system, env)
+        names = ", ".join(s.name for s in subscribers) or "nobody (only the sender subscribes)"
+        ack = build_message(
+            "reply",
+            env.noun,
+            correlation_id=env.message_id,
+            source=bus.name,
+            result="OK",
+            form="generic" if env.form == "generic" else None,
+            **_response_root(env),
+        )
+        ex.finish(f"fanned out to {names}", result="OK", reply=ack)
+
+    # ------------------------------------------------------------------ replies
+    def _reply(self, ex: Exchange, env: Envelope, bus: Bus) -> None:
+        corr = env.correlation_id
+        if not corr:
+            raise HeaderError("a reply needs a CorrelationID", xpath="Header/CorrelationID")
+        if bus.waiters.resolve(corr, env):
+            bus.store.complete_correlation(corr, status="replied", reply=env.body)
+            ex.finish(f"reply to {corr} handed to the waiting request", result="OK")
+            return
+        record = bus.store.correlation(corr)
+        if record is None:
+            raise UnknownObject(
+                f"no exchange with CorrelationID {corr} is known to cimbus",
+                object_id=corr,
+                object_type="CorrelationID",
+            )
+        if record.status == "open" and record.mode == "async" and record.reply_address:
+            with bus.store.transaction():
+                bus.store.complete_correlation(corr, status="replied", reply=env.body)
+                bus.enqueue_reply(record, env)
+            ex.finish(
+                f"reply to {corr} forwarded to {record.requester or '?'} at {record.reply_address}",
+                result="OK",
+            )
+            return
+        bus.store.complete_correlation(corr, status="late", reply=env.body)
+        ex.finish(f"late reply to {corr} recorded (the request had {record.status})", result="OK")
+
+
+def _response_root(env: Envelope) -> dict[str, str]:
+    """Answer a Get in its Get wrapper namespace, everything else in the noun's wrapper."""
+    if env.form == "get" and env.message is not None:
+        return {"namespace": env.message.namespace, "element": f"{env.noun}ResponseMessage"}
+    return {}
+
+
+def _result_of(bus: Bus, reply: bytes | None) -> str:
+    if reply is None:
+        return "OK"
+    try:
+        message = bus.codec.parse(reply)
+    except Exception:
+        return "FAILED"
+    for child in message.root:
+        if isinstance(child.tag, str) and child.tag.endswith("}Reply"):
+            for r in child:
+                if isinstance(r.tag, str) and r.tag.endswith("}Result"):
+                    return (r.text or "").strip() or "OK"
+    return "OK"
+
+
+def deadline(seconds: float):
+    return utcnow() + timedelta(seconds=seconds)

@@ -1,0 +1,81 @@
+"""A Bus with a real store and one transport, plus clients for the test systems; the same
+scenarios run on every transport (tests/integration/test_bus_transports.py)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from routing.store import Store
+
+from endpoints.embedded import EmbeddedBroker, EmbeddedClient, EmbeddedTransport
+from routing.bus import Bus
+from routing.config import Config
+
+SYSTEMS = ("CIS", "HES", "MDMS", "OMS", "SLOW")
+
+
+def harness_params() -> list[Any]:
+    """The transports the scenarios run on (brokers are marked: mandatory in CI)."""
+    return ["embedded"]
+
+
+def config_for(kind: str, **sections: Any) -> Config:
+    return Config.from_mapping(
+        {
+            **sections,
+            "bus": {"retry_base": 0.05, "retry_max": 0.5},
+            "systems": {name: {"transport": kind} for name in SYSTEMS},
+            "routes": [
+                {"verb": "get", "noun": "MeterReadings", "target": "HES", "timeout": 10},
+                {
+                    "verb": "create",
+                    "noun": "EndDeviceControls",
+                    "target": "HES",
+                    "mode": "async",
+                    "timeout": 10,
+                },
+                {"verb": "get", "noun": "EndDeviceEvents", "target": "SLOW", "timeout": 1.5},
+            ],
+            "subscriptions": [
+                {"verb": "created", "noun": "EndDeviceEvents", "subscribers": ["MDMS", "OMS"]},
+            ],
+        }
+    )
+
+
+@dataclass
+class Harness:
+    kind: str
+    bus: Bus
+    transport: Any
+    make_client: Any
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, kind: str, tmp_path: Path) -> Harness:
+        store = Store(f"sqlite:///{tmp_path}/bus-{uuid.uuid4().hex[:6]}.db", payload_policy="all")
+        if kind == "embedded":
+            cfg = config_for(kind)
+            bus = Bus(cfg, store).start()
+            broker = EmbeddedBroker()
+            transport = EmbeddedTransport(bus, broker).start()
+            return cls(kind, bus, transport, lambda name: EmbeddedClient(broker, name))
+        raise pytest.fail(f"unknown transport {kind}")
+
+    def client(self, name: str) -> Any:
+        if name not in self.clients:
+            self.clients[name] = self.make_client(name)
+        return self.clients[name]
+
+    def address_of(self, name: str) -> str:
+        return self.bus.routes.systems[name].address
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.close()
+        self.transport.stop()
+        self.bus.stop()
