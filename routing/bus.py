@@ -240,7 +240,6 @@ class Bus:
                 next_attempt_at=utcnow(),
             )
         )
-        self._kick.set()
         return item
 
     def deliver_now(self, system: System, env: Envelope, *, sync: bool) -> bytes | None:

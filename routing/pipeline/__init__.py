@@ -15,7 +15,7 @@ example an authorisation policy) without touching the others.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cim_models.codec import CimMessage
 
 from ..envelope import Envelope, utcnow
-from ..errors import BusError, InternalError
+from ..errors import BusError, DuplicateMessage, InternalError
 from ..routes import Route
 
 if TYPE_CHECKING:
@@ -49,6 +49,9 @@ class Exchange:
     error: BusError | None = None
     outcome: str = ""  # one readable line: what happened
     done: bool = False  # a step finished the exchange early (duplicate, reply consumed)
+    #: durable effects (MessageID claim, correlation, outbox entries) a step asks for; they run
+    #: in the same store transaction as the reply and the audit rows, before anyone is answered
+    effects: list[Callable[[], None]] = field(default_factory=list)
 
     def finish(
         self, outcome: str, *, result: str | None = None, reply: bytes | None = None
@@ -63,6 +66,10 @@ class Exchange:
     @property
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
+
+
+class DuplicateClaim(Exception):
+    """Raised by an effect when the MessageID was claimed by someone else meanwhile."""
 
 
 class Step(Protocol):
@@ -82,21 +89,65 @@ class Pipeline:
         self.steps = list(steps)
 
     def run(self, ex: Exchange, bus: Bus) -> Exchange:
+        """Forward steps one by one; then, in ONE store transaction, the durable effects they
+        asked for plus the ``always`` steps (reply, record): one commit per message, and
+        nothing is acknowledged before it is durable. A sync request waits for its reply in
+        the route step, outside any transaction."""
+        final = [s for s in self.steps if s.always]
         for step in self.steps:
-            if (ex.error is not None or ex.done) and not step.always:
+            if step.always or ex.error is not None or ex.done:
                 continue
-            try:
-                step(ex, bus)
-            except BusError as exc:
-                if ex.error is None:
-                    ex.error = exc
-            except Exception as exc:  # a fault in cimbus must still answer the caller
-                bus.log.exception("pipeline step %s failed", step.name)
-                if ex.error is None:
-                    ex.error = InternalError(
-                        f"internal error in step {step.name}: {type(exc).__name__}: {exc}"
-                    )
+            self._step(step, ex, bus)
+        try:
+            with bus.store.transaction():
+                for effect in ex.effects:
+                    effect()
+                for step in final:
+                    self._step(step, ex, bus)
+        except DuplicateClaim as dup:
+            # the MessageID was processed before (or by another worker meanwhile): answer with
+            # the stored reply, or refuse if the first processing has not answered yet
+            ex.effects.clear()
+            env = ex.envelope
+            stored = bus.store.stored_reply(env.message_id, env.source) if env else None
+            ex.error = None if stored is not None else DuplicateMessage(str(dup))
+            ex.reply, ex.result = stored, ("DUPLICATE" if stored is not None else None)
+            ex.outcome = f"duplicate of {env.message_id if env else '?'}" + (
+                ": answered with the stored reply" if stored is not None else ""
+            )
+            with bus.store.transaction():
+                for step in final:
+                    self._step(step, ex, bus)
+        except Exception as exc:  # the store itself failed: answer, and say nothing was kept
+            bus.log.exception("store transaction failed")
+            ex.effects.clear()
+            ex.reply, ex.result = None, None
+            ex.error = InternalError(
+                f"the message could not be stored ({type(exc).__name__}); it was not accepted, send it again"
+            )
+            for step in final:
+                if step.name != "record":
+                    self._step(step, ex, bus)
+        if ex.effects:
+            bus.kick()
+        bus.on_exchange(ex)
         return ex
+
+    @staticmethod
+    def _step(step: Step, ex: Exchange, bus: Bus) -> None:
+        try:
+            step(ex, bus)
+        except BusError as exc:
+            if ex.error is None:
+                ex.error = exc
+        except DuplicateClaim:
+            raise
+        except Exception as exc:  # a fault in cimbus must still answer the caller
+            bus.log.exception("pipeline step %s failed", step.name)
+            if ex.error is None:
+                ex.error = InternalError(
+                    f"internal error in step {step.name}: {type(exc).__name__}: {exc}"
+                )
 
     def insert_before(self, name: str, step: Step) -> None:
         index = next(i for i, s in enumerate(self.steps) if s.name == name)
@@ -125,4 +176,4 @@ def default_steps() -> list[Step]:
     ]
 
 
-__all__ = ["Exchange", "Pipeline", "Step", "default_steps"]
+__all__ = ["DuplicateClaim", "Exchange", "Pipeline", "Step", "default_steps"]

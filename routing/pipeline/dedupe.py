@@ -2,6 +2,9 @@
 
 A message whose MessageID (from the same Source) was already processed is not processed
 again: the caller gets the reply stored the first time, so a retried request is idempotent.
+Requests served synchronously are checked here, before anything is forwarded. Events and
+async requests are checked by the atomic claim in the exchange's one transaction (cheaper: no
+extra read), which answers a duplicate the same way (see ``Pipeline.run``).
 A duplicate of a message still in progress, or whose first processing was interrupted before
 it answered, is refused with DuplicateMessage (2.6, level WARNING): a command must never run
 twice. The claim itself is made where the message takes effect (see ``route``), atomically
@@ -25,7 +28,9 @@ class Dedupe:
     def __call__(self, ex: Exchange, bus: Bus) -> None:
         env = ex.envelope
         assert env is not None
-        if not bus.config.bus.dedupe or not env.message_id:
+        if not bus.config.bus.dedupe or not env.message_id or env.is_reply:
+            return
+        if not _checked_up_front(env, bus):
             return
         if not bus.store.is_known_message(env.message_id, env.source):
             return
@@ -37,12 +42,20 @@ class Dedupe:
                 reply=stored,
             )
             return
-        if env.verb == "reply":
-            ex.finish(f"duplicate reply {env.message_id} ignored", result="DUPLICATE")
-            return
         raise DuplicateMessage(
             f"MessageID {env.message_id} was already received; it is being processed or its "
             "processing was interrupted. Send a new request with a new MessageID",
             object_id=env.message_id,
             object_type="MessageID",
         )
+
+
+def _checked_up_front(env, bus: Bus) -> bool:
+    """Sync and local requests: yes. Events and async requests: their claim at commit time."""
+    if not env.is_request or env.async_reply:
+        return False
+    try:
+        route = bus.routes.route_for(env.verb, env.noun, env.source)
+    except Exception:  # no route: the route step answers that
+        return False
+    return route.mode == "sync"

@@ -71,7 +71,6 @@ class Record:
                     size=len(ex.reply),
                 )
             )
-        bus.on_exchange(ex)
 
 
 def _reply_id(reply: bytes) -> str | None:

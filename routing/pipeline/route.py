@@ -38,6 +38,7 @@ from ..errors import (
     UnknownObject,
 )
 from ..transport import DeliveryError
+from . import DuplicateClaim
 
 if TYPE_CHECKING:
     from ..bus import Bus
@@ -65,7 +66,7 @@ class RouteMessage:
         target = bus.routes.system(route.target)
         if target.transport == "local":
             reply = bus.serve_local(target, env)
-            bus.claim(env)
+            ex.effects.append(lambda: _claim(bus, env))
             ex.finish(
                 f"served by {target.name} inside cimbus", result=_result_of(bus, reply), reply=reply
             )
@@ -78,9 +79,9 @@ class RouteMessage:
                     "reply address): cimbus would not know where to send the reply",
                     xpath="Header/ReplyAddress",
                 )
-            with bus.store.transaction():
-                if not bus.claim(env):
-                    raise DuplicateMessage(f"MessageID {env.message_id} was already received")
+
+            def effects(reply_address: str = reply_address) -> None:
+                _claim(bus, env)
                 bus.open_correlation(
                     env,
                     requester=env.source,
@@ -90,6 +91,8 @@ class RouteMessage:
                     timeout=route.timeout,
                 )
                 bus.enqueue(target, env, sync=False)
+
+            ex.effects.append(effects)
             ack = build_message(
                 "reply",
                 env.noun,
@@ -156,13 +159,14 @@ class RouteMessage:
     # ------------------------------------------------------------------ events
     def _event(self, ex: Exchange, env: Envelope, bus: Bus) -> None:
         subscribers = bus.routes.subscribers_for(env.verb, env.noun, env.source)
-        with bus.store.transaction():
-            if not bus.claim(env):
-                raise DuplicateMessage(f"MessageID {env.message_id} was already received")
-            for system in subscribers:
-                if system.transport == "local":
-                    continue
+        remote = [s for s in subscribers if s.transport != "local"]
+
+        def effects() -> None:
+            _claim(bus, env)
+            for system in remote:
                 bus.enqueue(system, env, sync=False)
+
+        ex.effects.append(effects)
         for system in subscribers:
             if system.transport == "local":
                 bus.serve_local(system, env)
@@ -184,7 +188,9 @@ class RouteMessage:
         if not corr:
             raise HeaderError("a reply needs a CorrelationID", xpath="Header/CorrelationID")
         if bus.waiters.resolve(corr, env):
-            bus.store.complete_correlation(corr, status="replied", reply=env.body)
+            ex.effects.append(
+                lambda: bus.store.complete_correlation(corr, status="replied", reply=env.body)
+            )
             ex.finish(f"reply to {corr} handed to the waiting request", result="OK")
             return
         record = bus.store.correlation(corr)
@@ -195,16 +201,27 @@ class RouteMessage:
                 object_type="CorrelationID",
             )
         if record.status == "open" and record.mode == "async" and record.reply_address:
-            with bus.store.transaction():
+
+            def forward(record=record) -> None:
                 bus.store.complete_correlation(corr, status="replied", reply=env.body)
                 bus.enqueue_reply(record, env)
+
+            ex.effects.append(forward)
             ex.finish(
                 f"reply to {corr} forwarded to {record.requester or '?'} at {record.reply_address}",
                 result="OK",
             )
             return
-        bus.store.complete_correlation(corr, status="late", reply=env.body)
+        ex.effects.append(
+            lambda: bus.store.complete_correlation(corr, status="late", reply=env.body)
+        )
         ex.finish(f"late reply to {corr} recorded (the request had {record.status})", result="OK")
+
+
+def _claim(bus: Bus, env: Envelope) -> None:
+    """Claim the MessageID inside the exchange's transaction (REL-1)."""
+    if not bus.claim(env):
+        raise DuplicateClaim(f"MessageID {env.message_id} was already received")
 
 
 def _response_root(env: Envelope) -> dict[str, str]:

@@ -1,0 +1,69 @@
+"""De-duplication by MessageID (REL-1): a message is processed once, a retry gets the reply
+that was sent the first time.
+
+The claim is an INSERT into ``processed_messages`` guarded by a unique constraint on
+(message_id, source), with ``ON CONFLICT DO NOTHING``: atomic across threads and processes,
+and it never aborts the surrounding transaction (so it can sit in one ``transaction()`` with
+the outbox entries it guards). On PostgreSQL a second claimer waits for the first claimer's
+transaction: if that commits the second gets False, if it rolls back the second wins.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ._base import StoreBase
+from ._types import utcnow
+from .models import ProcessedMessage
+
+
+def _key(source: str | None) -> str:
+    return source or ""  # NULLs never collide in a unique constraint
+
+
+class DedupeMixin(StoreBase):
+    def claim_message_id(self, message_id: str, source: str | None) -> bool:
+        """True the first time (MessageID, Source) is seen, False for a duplicate."""
+        stmt = (
+            self._insert(ProcessedMessage)
+            .values(message_id=message_id, source=_key(source), received_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["message_id", "source"])
+            .returning(ProcessedMessage.id)
+        )
+        with self._session() as s:  # a row comes back only when this call inserted it
+            return s.connection().execute(stmt).first() is not None
+
+    def is_known_message(self, message_id: str, source: str | None) -> bool:
+        """Whether (MessageID, Source) was claimed or answered before (a duplicate)."""
+        with self._session(read=True) as s:
+            found = s.scalar(
+                select(ProcessedMessage.id).where(
+                    ProcessedMessage.message_id == message_id,
+                    ProcessedMessage.source == _key(source),
+                )
+            )
+            return found is not None
+
+    def remember_reply(self, message_id: str, source: str | None, reply: bytes) -> None:
+        """Store the reply sent for that message (the last one wins); marks the MessageID as
+        seen if it was not claimed (a message refused before it took effect)."""
+        now = utcnow()
+        stmt = self._insert(ProcessedMessage).values(
+            message_id=message_id, source=_key(source), received_at=now, reply=reply, replied_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["message_id", "source"],
+            set_={"reply": stmt.excluded.reply, "replied_at": stmt.excluded.replied_at},
+        )
+        with self._session() as s:
+            s.connection().execute(stmt)
+
+    def stored_reply(self, message_id: str, source: str | None) -> bytes | None:
+        """The reply to re-send to a duplicate (None: none was stored yet)."""
+        with self._session(read=True) as s:
+            return s.scalar(
+                select(ProcessedMessage.reply).where(
+                    ProcessedMessage.message_id == message_id,
+                    ProcessedMessage.source == _key(source),
+                )
+            )

@@ -1,0 +1,206 @@
+"""The transactional outbox (REL-1): outbound deliveries that survive restarts.
+
+Lifecycle of an entry::
+
+    enqueue ──► pending ──claim_due──► claimed ──mark_delivered──► delivered
+                  ▲                      │  │
+                  └──── mark_failed ─────┘  └──to_dead_letter──► dead (+ a dead letter)
+                  (attempts += 1,            lease expired: claimable again by any worker
+                   next_attempt_at = retry_at)
+
+Delivery is at-least-once: a worker that dies after sending but before ``mark_delivered``
+leaves a claimed entry whose lease expires, and another worker sends it again. Receivers
+de-duplicate by MessageID (the bus does, see ``claim_message_id``).
+
+Several workers (threads or processes) may share one outbox: on PostgreSQL ``claim_due``
+selects ``FOR UPDATE SKIP LOCKED``, so concurrent claimers never get the same entry and never
+wait for each other; on SQLite the claim runs under the database write lock (one writer at a
+time).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ._base import StoreBase
+from ._types import as_utc, utcnow
+from .models import DeadLetterRow, OutboxRow
+from .records import OUTBOX_STATUSES, OutboxItem, OutboxRecord
+
+
+class OutboxMixin(StoreBase):
+    def enqueue(self, item: OutboxItem) -> int:
+        """Add a delivery to do; returns the outbox id. Commits with an open ``transaction()``."""
+        now = utcnow()
+        row = OutboxRow(
+            status="pending",
+            target=item.target,
+            transport=item.transport,
+            address=item.address,
+            message_id=item.message_id,
+            correlation_id=item.correlation_id,
+            verb=item.verb,
+            noun=item.noun,
+            payload=bytes(item.payload),
+            headers=dict(item.headers),
+            attempts=0,
+            max_attempts=item.max_attempts,
+            next_attempt_at=as_utc(item.next_attempt_at) if item.next_attempt_at else now,
+            created_at=now,
+        )
+        with self._session() as s:
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def claim_due(
+        self,
+        worker: str,
+        *,
+        limit: int = 100,
+        lease_seconds: float = 30,
+        now: datetime | None = None,
+    ) -> list[OutboxRecord]:
+        """Claim up to ``limit`` due entries for ``worker`` until now + ``lease_seconds``.
+
+        Due: pending with ``next_attempt_at <= now``, or claimed with an expired lease (its
+        worker died or hung). Oldest first."""
+        now = as_utc(now) if now is not None else utcnow()
+        due = or_(
+            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == "claimed", OutboxRow.lease_until <= now),
+        )
+        stmt = (
+            select(OutboxRow)
+            .where(due)
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        lease = now + timedelta(seconds=lease_seconds)
+        with self._session() as s:
+            rows = s.scalars(stmt).all()
+            for row in rows:
+                row.status = "claimed"
+                row.claimed_by = worker
+                row.lease_until = lease
+            s.flush()
+            return [_outbox_record(r) for r in rows]
+
+    def mark_delivered(self, item_id: int) -> None:
+        """The receiver acknowledged the entry: it is done."""
+        with self._session() as s:
+            row = _locked(s, item_id)
+            if row.status == "delivered":
+                return
+            row.attempts += 1
+            row.status = "delivered"
+            row.delivered_at = utcnow()
+            row.claimed_by = None
+            row.lease_until = None
+
+    def mark_failed(self, item_id: int, error: str, *, retry_at: datetime) -> None:
+        """A delivery attempt failed: attempts += 1, back to pending until ``retry_at``.
+        No effect on an entry that is already delivered or dead (a slow worker whose lease
+        expired must not resurrect it)."""
+        retry_at = as_utc(retry_at)
+        with self._session() as s:
+            row = _locked(s, item_id)
+            if row.status in ("delivered", "dead"):
+                return
+            row.attempts += 1
+            row.status = "pending"
+            row.last_error = error
+            row.next_attempt_at = retry_at
+            row.claimed_by = None
+            row.lease_until = None
+
+    def to_dead_letter(self, item_id: int, reason: str) -> int:
+        """Give up on the entry (max attempts reached, or the receiver refused it for good):
+        it becomes ``dead`` and a dead letter with the reason is written in the same
+        transaction. Returns the dead letter id (the existing one if already dead)."""
+        with self._session() as s:
+            row = _locked(s, item_id)
+            if row.status == "dead":
+                existing = s.scalar(
+                    select(DeadLetterRow.id)
+                    .where(DeadLetterRow.outbox_id == row.id)
+                    .order_by(DeadLetterRow.id.desc())
+                )
+                if existing is not None:
+                    return existing
+            if row.status == "claimed":  # the attempt that made the caller give up
+                row.attempts += 1
+            row.status = "dead"
+            row.last_error = reason
+            row.claimed_by = None
+            row.lease_until = None
+            dead = DeadLetterRow(
+                message_id=row.message_id,
+                correlation_id=row.correlation_id,
+                verb=row.verb,
+                noun=row.noun,
+                source=(row.headers or {}).get("source"),
+                target=row.target,
+                transport=row.transport,
+                address=row.address,
+                reason=reason,
+                payload=row.payload,
+                headers=dict(row.headers or {}),
+                attempts=row.attempts,
+                outbox_id=row.id,
+                created_at=utcnow(),
+            )
+            s.add(dead)
+            s.flush()
+            return dead.id
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Number of entries by status (every status present, 0 when none)."""
+        counts = dict.fromkeys(OUTBOX_STATUSES, 0)
+        with self._session(read=True) as s:
+            for status, n in s.execute(
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+            ):
+                counts[status] = n
+        return counts
+
+    def outbox_item(self, item_id: int) -> OutboxRecord | None:
+        """One outbox entry (for operators and tests)."""
+        with self._session(read=True) as s:
+            row = s.get(OutboxRow, item_id)
+            return _outbox_record(row) if row is not None else None
+
+
+def _locked(s: Session, item_id: int) -> OutboxRow:
+    row = s.get(OutboxRow, item_id, with_for_update=True)
+    if row is None:
+        raise KeyError(f"no outbox entry {item_id}")
+    return row
+
+
+def _outbox_record(r: OutboxRow) -> OutboxRecord:
+    return OutboxRecord(
+        id=r.id,
+        status=r.status,
+        target=r.target,
+        transport=r.transport,
+        address=r.address,
+        message_id=r.message_id,
+        correlation_id=r.correlation_id,
+        verb=r.verb,
+        noun=r.noun,
+        payload=r.payload,
+        headers=dict(r.headers or {}),
+        max_attempts=r.max_attempts,
+        next_attempt_at=r.next_attempt_at,
+        attempts=r.attempts,
+        last_error=r.last_error,
+        claimed_by=r.claimed_by,
+        lease_until=r.lease_until,
+        created_at=r.created_at,
+        delivered_at=r.delivered_at,
+    )

@@ -1,0 +1,167 @@
+"""The tables (SQLAlchemy 2 typed ORM). The schema itself is owned by the alembic revisions in
+``migrations/versions``; these classes must describe the same thing (a test compares them).
+
+=====================  ==========================================================  =========
+table                  one row per                                                 serves
+=====================  ==========================================================  =========
+``audit``              message in or out of the bus                                BUS-9
+``processed_messages`` MessageID (+ Source) seen, with the reply sent for it       REL-1
+``outbox``             delivery still to do / done / given up                      REL-1
+``correlations``       exchange waiting for (or closed by) its reply               BUS-7
+``dead_letters``       message that could not be delivered, with the reason        REL-2
+=====================  ==========================================================  =========
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ._types import BigId, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        str: String(),
+        bytes: LargeBinary(),
+    }
+
+
+class AuditRow(Base):
+    """BUS-9: the ledger; ``trail()`` follows an exchange through message_id/correlation_id."""
+
+    __tablename__ = "audit"
+    __table_args__ = (
+        Index("ix_audit_message_id", "message_id"),
+        Index("ix_audit_correlation_id", "correlation_id"),
+        Index("ix_audit_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    transport: Mapped[str]
+    message_id: Mapped[str | None]
+    correlation_id: Mapped[str | None]
+    verb: Mapped[str | None]
+    noun: Mapped[str | None]
+    source: Mapped[str | None]
+    target: Mapped[str | None]
+    user: Mapped[str | None] = mapped_column("user_id", String())  # "user" is reserved in SQL
+    organization: Mapped[str | None]
+    result: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_reason: Mapped[str | None] = mapped_column(Text())
+    received_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    size: Mapped[int | None] = mapped_column(Integer())
+    payload: Mapped[bytes | None]
+    payload_truncated: Mapped[bool] = mapped_column(Boolean(), default=False)
+
+
+class ProcessedMessage(Base):
+    """REL-1: one row per (MessageID, Source); the unique constraint makes the claim atomic.
+    ``source`` is "" rather than NULL, since NULLs never collide in a unique constraint."""
+
+    __tablename__ = "processed_messages"
+    __table_args__ = (UniqueConstraint("message_id", "source", name="uq_processed_message"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str]
+    source: Mapped[str] = mapped_column(String(), default="")
+    received_at: Mapped[datetime]
+    reply: Mapped[bytes | None]
+    replied_at: Mapped[datetime | None]
+
+
+class OutboxRow(Base):
+    """REL-1: transactional outbox. Workers claim due rows (status + next_attempt_at, or an
+    expired lease) and report delivered / failed / dead."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_status_lease_until", "status", "lease_until"),
+        Index("ix_outbox_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    target: Mapped[str]
+    transport: Mapped[str]
+    address: Mapped[str] = mapped_column(Text())
+    message_id: Mapped[str | None]
+    correlation_id: Mapped[str | None]
+    verb: Mapped[str | None]
+    noun: Mapped[str | None]
+    payload: Mapped[bytes]
+    headers: Mapped[dict[str, str]] = mapped_column(JSON(), default=dict)
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer(), default=20)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text())
+    claimed_by: Mapped[str | None]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class CorrelationRow(Base):
+    """BUS-7: where the reply to a request must go, and what became of it."""
+
+    __tablename__ = "correlations"
+    __table_args__ = (Index("ix_correlations_status_deadline", "status", "deadline"),)
+
+    correlation_id: Mapped[str] = mapped_column(String(), primary_key=True)
+    request_message_id: Mapped[str]
+    requester: Mapped[str | None]
+    reply_address: Mapped[str | None] = mapped_column(Text())
+    reply_transport: Mapped[str | None]
+    mode: Mapped[str] = mapped_column(String(8))
+    verb: Mapped[str | None]
+    noun: Mapped[str | None]
+    deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reply: Mapped[bytes | None]
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class DeadLetterRow(Base):
+    """REL-2: undeliverable messages with the reason; replayable."""
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (
+        Index("ix_dead_letters_message_id", "message_id"),
+        Index("ix_dead_letters_replayed_at", "replayed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[str | None]
+    correlation_id: Mapped[str | None]
+    verb: Mapped[str | None]
+    noun: Mapped[str | None]
+    source: Mapped[str | None]
+    target: Mapped[str | None]
+    transport: Mapped[str | None]
+    address: Mapped[str | None] = mapped_column(Text())
+    reason: Mapped[str] = mapped_column(Text())
+    payload: Mapped[bytes]
+    headers: Mapped[dict[str, str]] = mapped_column(JSON(), default=dict)
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    outbox_id: Mapped[int | None] = mapped_column(BigInteger())
+    created_at: Mapped[datetime]
+    replayed_at: Mapped[datetime | None]

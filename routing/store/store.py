@@ -1,0 +1,111 @@
+"""The :class:`Store` facade: one object for the bus's persistent state (BUS-9, BUS-10,
+REL-1, REL-2), on SQLite (default, embedded) or PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+
+from . import _migrate
+from ._audit import PAYLOAD_POLICIES, AuditMixin
+from ._correlation import CorrelationMixin
+from ._deadletters import DeadLetterMixin
+from ._dedupe import DedupeMixin
+from ._engine import make_engine, parse_url, sqlite_file
+from ._outbox import OutboxMixin
+
+DEFAULT_URL = "sqlite:///cimbus.db"
+
+
+class Store(AuditMixin, DedupeMixin, OutboxMixin, CorrelationMixin, DeadLetterMixin):
+    """The audit ledger, MessageID de-duplication, outbox, correlation table and dead letters.
+
+    ``url``: ``sqlite:///FILE`` (default ``sqlite:///cimbus.db``; ``sqlite://`` is in-memory,
+    for tests) or ``postgresql+psycopg://USER[:PASSWORD]@HOST:PORT/DB``. ``payload_policy``:
+    which audit payloads are kept (``all`` | ``failed`` | ``none``), cut to
+    ``max_payload_bytes``. ``connect_args`` go to the database driver (e.g.
+    ``{"options": "-csearch_path=cimbus"}`` or ``{"sslmode": "require"}`` for psycopg).
+
+    Call :meth:`migrate` once at start-up. A Store is safe to share between threads; several
+    processes may share one database. Every method commits on its own, or joins the
+    :meth:`transaction` open in the calling thread.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        payload_policy: str = "failed",
+        max_payload_bytes: int = 1_000_000,
+        echo: bool = False,
+        connect_args: dict[str, Any] | None = None,
+    ) -> None:
+        if payload_policy not in PAYLOAD_POLICIES:
+            raise ValueError(
+                f"payload_policy must be one of {', '.join(PAYLOAD_POLICIES)}, not {payload_policy!r}"
+            )
+        if max_payload_bytes < 0:
+            raise ValueError("max_payload_bytes must be >= 0")
+        self.url = parse_url(url)
+        self.payload_policy = payload_policy
+        self.max_payload_bytes = max_payload_bytes
+        self._engine = make_engine(self.url, echo=echo, connect_args=connect_args)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    # ------------------------------------------------------------------ schema
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (default: the newest) with alembic, keeping the
+        data. Idempotent, safe to call from several processes at once; creates the folder of
+        a SQLite file when missing."""
+        path = sqlite_file(self.url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        _migrate.upgrade(self._engine, revision)
+
+    def schema_revision(self) -> str | None:
+        """The alembic revision the database is at (None: not migrated yet)."""
+        path = sqlite_file(self.url)
+        if path is not None and not path.exists():
+            return None  # asking must not create the file
+        return _migrate.current_revision(self._engine)
+
+    # ------------------------------------------------------------------ unit of work
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Group several calls into one database transaction, committed when the block ends
+        and rolled back if it raises (e.g. claim a MessageID, open its correlation and enqueue
+        its delivery: all or nothing, REL-1). Per thread; a nested ``transaction()`` joins the
+        outer one."""
+        if getattr(self._local, "session", None) is not None:
+            yield self
+            return
+        with self._sessions() as session, session.begin():
+            self._local.session = session
+            try:
+                yield self
+            finally:
+                self._local.session = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
