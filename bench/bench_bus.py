@@ -15,6 +15,7 @@ the same run:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -150,7 +151,7 @@ def bench_soap(seconds: float, concurrency: int) -> float:
             "subscriptions": [{"verb": "created", "noun": "MeterReadings", "subscribers": ["MDMS"]}],
         }
     )
-    bus = Bus(cfg).start()
+    bus = Bus(cfg).start(outbox=os.environ.get("BENCH_NO_OUTBOX") != "1")
     broker = EmbeddedBroker(max_length=10**7)
     transport = EmbeddedTransport(bus, broker).start()
     n = int(20000 * seconds / 5) + 2000

@@ -75,6 +75,11 @@ class Waiters:
         waiter.event.set()
         return True
 
+    def is_waiting(self, key: str) -> bool:
+        with self._lock:
+            waiter = self._waiting.get(key)
+        return waiter is not None and not waiter.event.is_set()
+
     def discard(self, key: str) -> None:
         with self._lock:
             self._waiting.pop(key, None)

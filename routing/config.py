@@ -76,7 +76,7 @@ class AmqpConfig:
 @dataclass(frozen=True)
 class MqttConfig:
     enabled: bool = False
-    url: str = "mqtt://127.0.0.1:1883"
+    url: str = "mqtt://127.0.0.1:1884"  # the project-configured Mosquitto (docs/mqtt.md)
     client_id: str = "cimbus"
     topic_prefix: str = "cimbus"
     max_inflight: int = 100

@@ -52,6 +52,9 @@ class Exchange:
     #: durable effects (MessageID claim, correlation, outbox entries) a step asks for; they run
     #: in the same store transaction as the reply and the audit rows, before anyone is answered
     effects: list[Callable[[], None]] = field(default_factory=list)
+    #: what must happen only once those are committed (e.g. waking the request that waits for
+    #: this reply: it must find the reply in the audit trail)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def finish(
         self, outcome: str, *, result: str | None = None, reply: bytes | None = None
@@ -128,6 +131,8 @@ class Pipeline:
             for step in final:
                 if step.name != "record":
                     self._step(step, ex, bus)
+        for action in ex.after_commit:
+            action()
         if ex.effects:
             bus.kick()
         bus.on_exchange(ex)

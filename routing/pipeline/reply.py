@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from cim_models.build import ReplyError, build_fault, build_message
 
+from ..errors import DuplicateMessage
 from .route import _response_root
 
 if TYPE_CHECKING:
@@ -57,10 +58,6 @@ class RenderReply:
             and env.message_id
             and ex.result not in ("DUPLICATE", None)
             and not env.is_reply
-            and not isinstance(ex.error, _NotStored)
+            and not isinstance(ex.error, DuplicateMessage)  # never overwrite the original's reply
         ):
             bus.store.remember_reply(env.message_id, env.source, ex.reply)
-
-
-class _NotStored(Exception):
-    """Errors whose replies must not be replayed to a retry (none yet)."""

@@ -187,7 +187,8 @@ class RouteMessage:
         corr = env.correlation_id
         if not corr:
             raise HeaderError("a reply needs a CorrelationID", xpath="Header/CorrelationID")
-        if bus.waiters.resolve(corr, env):
+        if bus.waiters.is_waiting(corr):
+            ex.after_commit.append(lambda: bus.waiters.resolve(corr, env))
             ex.effects.append(
                 lambda: bus.store.complete_correlation(corr, status="replied", reply=env.body)
             )

@@ -23,6 +23,7 @@ from .models import AuditRow
 from .records import FAILURE_RESULTS, AuditEntry, AuditRecord
 
 PAYLOAD_POLICIES = ("all", "failed", "none")
+_AUDIT_INSERT = AuditRow.__table__.insert()
 
 
 def keeps_payload(policy: str, entry: AuditEntry) -> bool:
@@ -49,30 +50,30 @@ class AuditMixin(StoreBase):
         size = entry.size
         if size is None and entry.payload is not None:
             size = len(entry.payload)
-        row = AuditRow(
-            direction=entry.direction,
-            transport=entry.transport,
-            message_id=entry.message_id,
-            correlation_id=entry.correlation_id,
-            verb=entry.verb,
-            noun=entry.noun,
-            source=entry.source,
-            target=entry.target,
-            user=entry.user,
-            organization=entry.organization,
-            result=entry.result,
-            error_code=entry.error_code,
-            error_reason=entry.error_reason,
-            received_at=as_utc(entry.received_at),
-            completed_at=as_utc(entry.completed_at) if entry.completed_at else None,
-            size=size,
-            payload=bytes(payload) if payload is not None else None,
-            payload_truncated=truncated,
-        )
+        values = {
+            "direction": entry.direction,
+            "transport": entry.transport,
+            "message_id": entry.message_id,
+            "correlation_id": entry.correlation_id,
+            "verb": entry.verb,
+            "noun": entry.noun,
+            "source": entry.source,
+            "target": entry.target,
+            "user_id": entry.user,  # column name ("user" is reserved in SQL)
+            "organization": entry.organization,
+            "result": entry.result,
+            "error_code": entry.error_code,
+            "error_reason": entry.error_reason,
+            "received_at": as_utc(entry.received_at),
+            "completed_at": as_utc(entry.completed_at) if entry.completed_at else None,
+            "size": size,
+            "payload": bytes(payload) if payload is not None else None,
+            "payload_truncated": truncated,
+        }
+        # Core INSERT (not ORM add/flush): the ledger takes two rows per message on the hot path
         with self._session() as s:
-            s.add(row)
-            s.flush()
-            return row.id
+            result = s.connection().execute(_AUDIT_INSERT, values)
+            return int(result.inserted_primary_key[0])
 
     def trail(self, correlation_id: str) -> list[AuditRecord]:
         """The whole exchange in time order: rows whose MessageID or CorrelationID is

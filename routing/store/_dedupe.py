@@ -10,7 +10,9 @@ transaction: if that commits the second gets False, if it rolls back the second 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import bindparam, select
 
 from ._base import StoreBase
 from ._types import utcnow
@@ -22,16 +24,41 @@ def _key(source: str | None) -> str:
 
 
 class DedupeMixin(StoreBase):
+    def _dedupe_statements(self) -> tuple[Any, Any]:
+        """The claim and remember statements, built once per store (statement construction
+        costs more than executing them on the hot path)."""
+        cached = getattr(self, "_dedupe_stmts", None)
+        if cached is None:
+            claim = (
+                self._insert(ProcessedMessage)
+                .values(
+                    message_id=bindparam("mid"),
+                    source=bindparam("src"),
+                    received_at=bindparam("now"),
+                )
+                .on_conflict_do_nothing(index_elements=["message_id", "source"])
+                .returning(ProcessedMessage.id)
+            )
+            remember = self._insert(ProcessedMessage).values(
+                message_id=bindparam("mid"),
+                source=bindparam("src"),
+                received_at=bindparam("now"),
+                reply=bindparam("reply"),
+                replied_at=bindparam("now"),
+            )
+            remember = remember.on_conflict_do_update(
+                index_elements=["message_id", "source"],
+                set_={"reply": remember.excluded.reply, "replied_at": remember.excluded.replied_at},
+            )
+            cached = self._dedupe_stmts = (claim, remember)
+        return cached
+
     def claim_message_id(self, message_id: str, source: str | None) -> bool:
         """True the first time (MessageID, Source) is seen, False for a duplicate."""
-        stmt = (
-            self._insert(ProcessedMessage)
-            .values(message_id=message_id, source=_key(source), received_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["message_id", "source"])
-            .returning(ProcessedMessage.id)
-        )
+        claim, _remember = self._dedupe_statements()
+        params = {"mid": message_id, "src": _key(source), "now": utcnow()}
         with self._session() as s:  # a row comes back only when this call inserted it
-            return s.connection().execute(stmt).first() is not None
+            return s.connection().execute(claim, params).first() is not None
 
     def is_known_message(self, message_id: str, source: str | None) -> bool:
         """Whether (MessageID, Source) was claimed or answered before (a duplicate)."""
@@ -47,16 +74,10 @@ class DedupeMixin(StoreBase):
     def remember_reply(self, message_id: str, source: str | None, reply: bytes) -> None:
         """Store the reply sent for that message (the last one wins); marks the MessageID as
         seen if it was not claimed (a message refused before it took effect)."""
-        now = utcnow()
-        stmt = self._insert(ProcessedMessage).values(
-            message_id=message_id, source=_key(source), received_at=now, reply=reply, replied_at=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["message_id", "source"],
-            set_={"reply": stmt.excluded.reply, "replied_at": stmt.excluded.replied_at},
-        )
+        _claim, remember = self._dedupe_statements()
+        params = {"mid": message_id, "src": _key(source), "now": utcnow(), "reply": reply}
         with self._session() as s:
-            s.connection().execute(stmt)
+            s.connection().execute(remember, params)
 
     def stored_reply(self, message_id: str, source: str | None) -> bytes | None:
         """The reply to re-send to a duplicate (None: none was stored yet)."""

@@ -35,26 +35,25 @@ class OutboxMixin(StoreBase):
     def enqueue(self, item: OutboxItem) -> int:
         """Add a delivery to do; returns the outbox id. Commits with an open ``transaction()``."""
         now = utcnow()
-        row = OutboxRow(
-            status="pending",
-            target=item.target,
-            transport=item.transport,
-            address=item.address,
-            message_id=item.message_id,
-            correlation_id=item.correlation_id,
-            verb=item.verb,
-            noun=item.noun,
-            payload=bytes(item.payload),
-            headers=dict(item.headers),
-            attempts=0,
-            max_attempts=item.max_attempts,
-            next_attempt_at=as_utc(item.next_attempt_at) if item.next_attempt_at else now,
-            created_at=now,
-        )
-        with self._session() as s:
-            s.add(row)
-            s.flush()
-            return row.id
+        values = {
+            "status": "pending",
+            "target": item.target,
+            "transport": item.transport,
+            "address": item.address,
+            "message_id": item.message_id,
+            "correlation_id": item.correlation_id,
+            "verb": item.verb,
+            "noun": item.noun,
+            "payload": bytes(item.payload),
+            "headers": dict(item.headers),
+            "attempts": 0,
+            "max_attempts": item.max_attempts,
+            "next_attempt_at": as_utc(item.next_attempt_at) if item.next_attempt_at else now,
+            "created_at": now,
+        }
+        with self._session() as s:  # Core INSERT: one per subscriber on the hot path
+            result = s.connection().execute(_OUTBOX_INSERT, values)
+            return int(result.inserted_primary_key[0])
 
     def claim_due(
         self,
@@ -204,3 +203,6 @@ def _outbox_record(r: OutboxRow) -> OutboxRecord:
         created_at=r.created_at,
         delivered_at=r.delivered_at,
     )
+
+
+_OUTBOX_INSERT = OutboxRow.__table__.insert()

@@ -1,0 +1,403 @@
+"""A thread-safe publisher with publisher confirms in batches (BUS-5, REL-1).
+
+pika's ``BlockingChannel.basic_publish`` on a confirming channel waits for each message's
+confirm before returning: one broker round trip (and, for persistent messages, one disk sync)
+per message. Here one I/O thread owns a ``SelectConnection``; any thread hands it messages and
+gets a :class:`~concurrent.futures.Future` per message. The I/O thread keeps up to ``window``
+messages unconfirmed on the wire and settles futures as ``Basic.Ack`` / ``Basic.Nack`` frames
+arrive; RabbitMQ confirms many messages with one ``multiple=True`` ack, so a batch costs about
+one round trip, and concurrent callers (the outbox thread and every consumer worker) share the
+same stream of confirms.
+
+* ``mandatory=True`` on every publish: a message no queue takes comes back as ``Basic.Return``
+  (before its ack) and its future fails with :class:`Unroutable`.
+* a nack (queue full with ``x-overflow=reject-publish``, broker error) fails with :class:`Nacked`.
+* if the connection or channel goes away, every unconfirmed future fails with
+  :class:`PublisherUnavailable` and the I/O thread reconnects with exponential backoff (capped
+  at ``backoff_cap`` seconds), redeclares the topology and resumes. While it is down,
+  publishing fails at once with :class:`PublisherUnavailable`, so the outbox keeps the
+  messages and retries them (nothing is lost; the receiver de-duplicates by MessageID).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+import pika
+from pika.adapters.select_connection import IOLoop, SelectConnection
+
+from routing.transport import DeliveryError
+
+from .topology import Topology
+
+log = logging.getLogger("cimbus.amqp")
+
+
+class PublisherUnavailable(DeliveryError):
+    """Not connected to RabbitMQ (or the connection was lost before the confirm)."""
+
+
+class Unroutable(DeliveryError):
+    """Returned by RabbitMQ (mandatory flag): no queue is bound for the routing key."""
+
+
+class Nacked(DeliveryError):
+    """RabbitMQ refused the message (queue full with reject-publish, internal error)."""
+
+
+@dataclass(frozen=True)
+class Publish:
+    """One message for :meth:`Publisher.submit`."""
+
+    exchange: str
+    routing_key: str
+    body: bytes
+    properties: pika.BasicProperties
+    mandatory: bool = True
+
+
+@dataclass
+class _Entry:
+    key: tuple[str, str, str | None]
+    future: Future[None]
+    returned: str | None = None
+
+
+class ConfirmTracker:
+    """Delivery tags of unconfirmed messages -> their futures (runs on the I/O thread only)."""
+
+    def __init__(self) -> None:
+        self._next = 1
+        self._pending: OrderedDict[int, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def reset(self) -> None:
+        """A new channel: delivery tags start again at 1."""
+        self._next = 1
+        self._pending.clear()
+
+    def published(self, item: Publish, future: Future[None]) -> int:
+        tag = self._next
+        self._next += 1
+        key = (item.exchange, item.routing_key, item.properties.message_id)
+        self._pending[tag] = _Entry(key, future)
+        return tag
+
+    def returned(
+        self, exchange: str, routing_key: str, message_id: str | None, reason: str
+    ) -> bool:
+        """A ``Basic.Return``: mark the oldest unconfirmed matching message as unroutable (its
+        ack follows)."""
+        key = (exchange, routing_key, message_id)
+        for entry in self._pending.values():
+            if entry.key == key and entry.returned is None:
+                entry.returned = reason
+                return True
+        return False
+
+    def confirmed(
+        self, tag: int, *, multiple: bool, ack: bool
+    ) -> list[tuple[Future[None], Exception | None]]:
+        if multiple:
+            tags = [t for t in self._pending if t <= tag]
+        else:
+            tags = [tag] if tag in self._pending else []
+        out: list[tuple[Future[None], Exception | None]] = []
+        for t in tags:
+            entry = self._pending.pop(t)
+            if not ack:
+                out.append((entry.future, Nacked("RabbitMQ nacked the message")))
+            elif entry.returned is not None:
+                out.append((entry.future, Unroutable(entry.returned)))
+            else:
+                out.append((entry.future, None))
+        return out
+
+    def fail_all(self, exc: Exception) -> list[tuple[Future[None], Exception | None]]:
+        out: list[tuple[Future[None], Exception | None]] = [
+            (e.future, exc) for e in self._pending.values()
+        ]
+        self._pending.clear()
+        return out
+
+
+def _settle(results: list[tuple[Future[None], Exception | None]]) -> None:
+    for future, exc in results:
+        if future.done():
+            continue
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
+
+
+class Publisher:
+    """Publishes with confirms from any thread over one ``SelectConnection`` in its own thread."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        topology: Topology | None = None,
+        window: int = 100,
+        backoff_cap: float = 5.0,
+        name: str = "cimbus-amqp-publisher",
+    ) -> None:
+        self.url = url
+        self.topology = topology
+        self.window = max(1, window)
+        self.backoff_cap = backoff_cap
+        self.name = name
+        self._ready = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._ioloop: IOLoop | None = None
+        self._connection: SelectConnection | None = None
+        self._channel: Any = None
+        self._tracker = ConfirmTracker()
+        self._waiting: deque[tuple[Publish, Future[None]]] = deque()
+        self._backoff = 0.1
+        self.connects = 0  # successful (re)connections, for tests and metrics
+        self.confirm_frames = 0  # Basic.Ack / Basic.Nack frames received (one may confirm many)
+        self.max_in_flight = 0  # most messages unconfirmed at once (1 = one by one)
+
+    # ---------------------------------------------------------------- caller side
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._ready.wait(timeout)
+
+    def start(self) -> Publisher:
+        if self._thread is None:
+            self._stopping = False
+            self._ioloop = IOLoop()
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None or self._ioloop is None:
+            return
+        self._stopping = True
+        self._ioloop.add_callback_threadsafe(self._close)
+        thread.join(timeout)
+
+    def submit(self, items: Sequence[Publish]) -> list[Future[None]]:
+        """Hand messages to the I/O thread; each future settles on its confirm."""
+        futures: list[Future[None]] = [Future() for _ in items]
+        if not items:
+            return futures
+        if not self._ready.is_set() or self._ioloop is None or self._stopping:
+            exc = PublisherUnavailable("not connected to RabbitMQ (reconnecting)")
+            for f in futures:
+                f.set_exception(exc)
+            return futures
+        pairs = list(zip(items, futures, strict=True))
+        try:
+            self._ioloop.add_callback_threadsafe(lambda: self._enqueue(pairs))
+        except Exception as exc:  # the loop is gone (stopping)
+            for f in futures:
+                if not f.done():
+                    f.set_exception(PublisherUnavailable(f"publisher stopped: {exc}"))
+        return futures
+
+    def publish_many(
+        self, items: Sequence[Publish], *, timeout: float = 10.0
+    ) -> list[Exception | None]:
+        """Publish and wait for every confirm; per message None or the DeliveryError."""
+        futures = self.submit(items)
+        return wait_all(futures, timeout)
+
+    def publish(self, item: Publish, *, timeout: float = 10.0) -> None:
+        (outcome,) = self.publish_many([item], timeout=timeout)
+        if outcome is not None:
+            raise outcome
+
+    # ---------------------------------------------------------------- I/O thread
+    def _run(self) -> None:
+        assert self._ioloop is not None
+        self._connect()
+        try:
+            self._ioloop.start()
+        finally:
+            self._ready.clear()
+            _settle(self._tracker.fail_all(PublisherUnavailable("publisher stopped")))
+            self._fail_waiting(PublisherUnavailable("publisher stopped"))
+            self._ioloop.close()
+
+    def _connect(self) -> None:
+        if self._stopping:
+            assert self._ioloop is not None
+            self._ioloop.stop()
+            return
+        params = pika.URLParameters(self.url)
+        params.client_properties = {"connection_name": self.name}
+        params.blocked_connection_timeout = 30
+        self._connection = SelectConnection(
+            params,
+            on_open_callback=self._on_open,
+            on_open_error_callback=self._on_open_error,
+            on_close_callback=self._on_closed,
+            custom_ioloop=self._ioloop,
+        )
+
+    def _schedule_reconnect(self) -> None:
+        assert self._ioloop is not None
+        if self._stopping:
+            self._ioloop.stop()
+            return
+        delay = self._backoff
+        self._backoff = min(self._backoff * 2, self.backoff_cap)
+        self._ioloop.call_later(delay, self._connect)
+
+    def _on_open(self, connection: SelectConnection) -> None:
+        connection.channel(on_open_callback=self._on_channel)
+
+    def _on_open_error(self, _connection: SelectConnection, error: Any) -> None:
+        log.warning("%s: cannot connect to RabbitMQ: %s (retrying)", self.name, error)
+        self._schedule_reconnect()
+
+    def _on_channel(self, channel: Any) -> None:
+        channel.add_on_close_callback(self._on_channel_closed)
+        channel.add_on_return_callback(self._on_return)
+
+        def confirm() -> None:
+            channel.confirm_delivery(self._on_confirm, callback=lambda _f: self._on_ready(channel))
+
+        if self.topology is not None:
+            self.topology.declare_async(channel, confirm, exclusive=False)
+        else:
+            confirm()
+
+    def _on_ready(self, channel: Any) -> None:
+        self._channel = channel
+        self._tracker.reset()
+        self._backoff = 0.1
+        self.connects += 1
+        self._ready.set()
+        if self.connects > 1:
+            log.info("%s: reconnected to RabbitMQ", self.name)
+        self._pump()
+
+    def _on_channel_closed(self, channel: Any, reason: Any) -> None:
+        self._lost(f"channel closed: {reason}")
+        conn = self._connection
+        if conn is not None and conn.is_open and not self._stopping:
+            conn.close()  # reconnect from scratch (redeclare, new channel)
+
+    def _on_closed(self, _connection: SelectConnection, reason: Any) -> None:
+        self._lost(f"connection lost: {reason}")
+        if self._stopping:
+            assert self._ioloop is not None
+            self._ioloop.stop()
+        else:
+            log.warning("%s: %s (reconnecting)", self.name, reason)
+            self._schedule_reconnect()
+
+    def _lost(self, why: str) -> None:
+        self._ready.clear()
+        self._channel = None
+        exc = PublisherUnavailable(why)
+        _settle(self._tracker.fail_all(exc))
+        self._fail_waiting(exc)
+
+    def _fail_waiting(self, exc: Exception) -> None:
+        while self._waiting:
+            _, future = self._waiting.popleft()
+            _settle([(future, exc)])
+
+    def _close(self) -> None:
+        self._stopping = True
+        conn = self._connection
+        assert self._ioloop is not None
+        if conn is None or conn.is_closed:
+            self._ioloop.stop()
+            return
+        if conn.is_closing:
+            return  # _on_closed stops the loop
+        try:
+            conn.close()
+        except Exception:  # wrong state while opening: just stop the loop
+            self._ioloop.stop()
+
+    def _enqueue(self, pairs: list[tuple[Publish, Future[None]]]) -> None:
+        if self._channel is None:
+            exc = PublisherUnavailable("not connected to RabbitMQ (reconnecting)")
+            _settle([(f, exc) for _, f in pairs])
+            return
+        self._waiting.extend(pairs)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Publish waiting messages while fewer than ``window`` are unconfirmed."""
+        channel = self._channel
+        while self._waiting and channel is not None and len(self._tracker) < self.window:
+            item, future = self._waiting.popleft()
+            if future.done():
+                continue
+            try:
+                channel.basic_publish(
+                    item.exchange,
+                    item.routing_key,
+                    item.body,
+                    properties=item.properties,
+                    mandatory=item.mandatory,
+                )
+            except Exception as exc:
+                _settle([(future, PublisherUnavailable(f"publish failed: {exc}"))])
+                continue
+            self._tracker.published(item, future)
+            self.max_in_flight = max(self.max_in_flight, len(self._tracker))
+
+    def _on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        self.confirm_frames += 1
+        ack = isinstance(method, pika.spec.Basic.Ack)
+        _settle(self._tracker.confirmed(method.delivery_tag, multiple=method.multiple, ack=ack))
+        self._pump()
+
+    def _on_return(self, _channel: Any, method: Any, properties: Any, _body: bytes) -> None:
+        where = f"{method.exchange or '(default exchange)'} / {method.routing_key}"
+        reason = f"unroutable: {method.reply_code} {method.reply_text} for {where}"
+        self._tracker.returned(method.exchange, method.routing_key, properties.message_id, reason)
+
+
+def wait_all(futures: Sequence[Future[None]], timeout: float) -> list[Exception | None]:
+    """Wait for every future (one shared deadline); per future None or its DeliveryError."""
+    deadline = time.monotonic() + timeout
+    out: list[Exception | None] = []
+    for f in futures:
+        try:
+            f.result(timeout=max(0.0, deadline - time.monotonic()))
+            out.append(None)
+        except FutureTimeout:
+            out.append(DeliveryError(f"no publisher confirm from RabbitMQ within {timeout:g} s"))
+        except DeliveryError as exc:
+            out.append(exc)
+        except Exception as exc:  # anything else is still a failed delivery for the outbox
+            out.append(DeliveryError(f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+__all__ = [
+    "ConfirmTracker",
+    "Nacked",
+    "Publish",
+    "Publisher",
+    "PublisherUnavailable",
+    "Unroutable",
+    "wait_all",
+]

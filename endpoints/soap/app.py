@@ -1,0 +1,389 @@
+"""The SOAP/HTTP endpoint: a FastAPI app serving one IEC 61968-100 service per role and noun
+(BUS-4, BUS-7, SEC-3).
+
+=========================  ==================================================================
+``POST /ws/<Service>``     a SOAP 1.1 request (``text/xml``, ``SOAPAction``), answered with the
+                           operation's ``<Noun>ResponseMessage`` or a SOAP Fault
+``GET /ws/<Service>?wsdl`` the service's WSDL 1.1 (document/literal), address = the real URL
+``GET /ws/xsd/<File>.xsd`` the XSD profiles the WSDLs import (``cim_models/schemas``)
+``GET /ws``                every service with its WSDL URL and operations (HTML or JSON)
+``GET /healthz``           the process is alive
+``GET /readyz``            the store answers (``bus.store.outbox_counts()``)
+=========================  ==================================================================
+
+A request goes through :mod:`.dispatch` (content type, SOAPAction, size, envelope, operation),
+then the whole envelope goes to :meth:`routing.bus.Bus.handle` unchanged: the codec unwraps SOAP
+1.1 itself, the audit store keeps exactly the bytes that came over the wire, and nothing is
+serialised again on the way in. The endpoint parses the envelope once for its own checks (with
+the core's limits); the core parses it again (small next to validation and the store).
+
+How the core's answer becomes HTTP (:func:`render_exchange`):
+
+* ``ex.error.envelope_broken``: SOAP Fault (HTTP 500, ``soapenv:Client``, faultstring = the
+  reason, detail = the ``<Noun>FaultMessage`` the core rendered);
+* a business failure: HTTP 200 with the ResponseMessage (Result FAILED) from ``ex.reply``;
+* success: HTTP 200 with ``ex.reply``;
+* no reply (a reply handed to the request waiting for it): HTTP 200 with a minimal
+  ``<Noun>ResponseMessage`` (Result OK, or FAILED with the error when the core refused it);
+* a FaultMessage from the serving system: SOAP Fault ``soapenv:Server`` with it as detail.
+
+``factory`` builds a worker's app from ``$CIMBUS_CONFIG`` for ``uvicorn --workers N``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from lxml import etree
+from starlette.concurrency import run_in_threadpool
+
+from cim_models.build import build_message
+from cim_models.errors import CodecError
+from cim_models.safexml import parse_bytes
+from routing.config import Config, SoapConfig
+from routing.errors import BusError, MalformedMessage
+
+from . import dispatch, faults, wire
+from .faults import SoapFault
+from .outbound import SoapOutbound
+from .services import Operation, Service, services, xsd_files
+from .wsdl import render_wsdl
+
+if TYPE_CHECKING:
+    from routing.pipeline import Exchange
+
+log = logging.getLogger("cimbus.soap")
+
+OTHER_METHODS = ["PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+def _soap_config(config: SoapConfig | Config | None) -> SoapConfig:
+    if config is None:
+        return SoapConfig()
+    return config.soap if isinstance(config, Config) else config
+
+
+class SoapEndpoint:
+    """The request handling behind the routes (sync: it runs in the thread pool)."""
+
+    def __init__(self, bus: Any, config: SoapConfig) -> None:
+        self.bus = bus
+        self.config = config
+        self.limits = bus.codec.limits
+
+    # ------------------------------------------------------------------ URLs
+    def base_url(self, request: Request) -> str:
+        return (self.config.public_url or str(request.base_url)).rstrip("/")
+
+    # ------------------------------------------------------------------ requests
+    def handle(self, service: Service, body: bytes, action: str | None, base: str) -> Response:
+        actor = f"{base}/ws/{service.name}"
+        meta: dict[str, Any] = {
+            "soap_header": None,
+            "soap_action": action,
+            "service": service.name,
+            "principal": None,
+        }
+        try:
+            root = parse_bytes(body, self.limits)
+        except CodecError:
+            # Unreadable or unsafe XML: the core decides (and records the attempt).
+            return self.render_exchange(self._bus_handle(body, meta), service, None, actor)
+        try:
+            request = dispatch.check_request(root, service, action)
+        except SoapFault as fault:
+            fault.actor = actor
+            log.info("SOAP fault on %s: %s", service.name, fault.reason)
+            return faults.response(fault)
+        meta["soap_header"] = request.header_bytes
+        meta["operation"] = request.operation.name
+        ex = self._bus_handle(body, meta)
+        return self.render_exchange(ex, service, request.operation, actor)
+
+    def _bus_handle(self, body: bytes, meta: dict[str, Any]) -> Exchange:
+        return self.bus.handle(body, transport="soap", reply_to=None, meta=meta)
+
+    # ------------------------------------------------------------------ answers
+    def render_exchange(
+        self, ex: Exchange, service: Service, op: Operation | None, actor: str
+    ) -> Response:
+        """The HTTP answer for a finished exchange (see the module docstring)."""
+        err = ex.error
+        if err is not None and err.envelope_broken:
+            log.info("SOAP fault on %s: %s", service.name, err.reason)
+            return faults.response(faults.fault_for_exchange(ex, service, actor=actor))
+        reply = ex.reply
+        if reply is None:
+            reply = self._minimal_reply(ex, service, err)
+        root = parse_bytes(reply, self.limits)
+        if etree.QName(root).localname.endswith("FaultMessage"):
+            return faults.response(
+                faults.fault_for_reply(wire.to_bytes(root), service, actor=actor)
+            )
+        root = wire.conform(root, op.output if op else service.response_element)
+        return Response(wire.wrap(root, limits=self.limits), 200, media_type=wire.CONTENT_TYPE)
+
+    def _minimal_reply(self, ex: Exchange, service: Service, err: BusError | None) -> bytes:
+        env = ex.envelope
+        return build_message(
+            "reply",
+            service.noun,
+            correlation_id=env.message_id if env else None,
+            source=getattr(self.bus, "name", None),
+            result="FAILED" if err is not None else "OK",
+            errors=faults.reply_errors(err) if err is not None else (),
+            namespace=service.namespace,
+            element=f"{service.noun}ResponseMessage",
+        )
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is over ``limit``: a larger Content-Length is refused
+    unread, and reading stops as soon as more than ``limit`` bytes have arrived."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(
+    bus: Any,
+    config: SoapConfig | Config | None = None,
+    *,
+    on_startup: Iterable[Callable[[], Any]] = (),
+    on_shutdown: Iterable[Callable[[], Any]] = (),
+    threads: int = 100,
+) -> FastAPI:
+    """The SOAP app for ``bus``. Registers a :class:`SoapOutbound` ("soap") on the bus unless
+    it has one, so the core can deliver to SOAP systems and to http(s) ReplyAddresses.
+
+    Requests run ``bus.handle`` in the thread pool; a synchronous request holds its thread
+    while it waits for the serving system, so the pool gets at least ``threads`` threads."""
+    soap_config = _soap_config(config)
+    owned: SoapOutbound | None = None
+    if "soap" not in getattr(bus, "outbound", {}):
+        bus_config = getattr(bus, "config", None)
+        timeout = getattr(getattr(bus_config, "bus", None), "default_timeout", 30.0)
+        owned = SoapOutbound(timeout=timeout, limits=bus.codec.limits)
+        bus.register_transport(owned)
+    startup, shutdown = list(on_startup), list(on_shutdown)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, threads)
+        for fn in startup:
+            await run_in_threadpool(fn)
+        try:
+            yield
+        finally:
+            for fn in shutdown:
+                await run_in_threadpool(fn)
+            if owned is not None:
+                owned.close()
+
+    app = FastAPI(
+        title="cimbus SOAP endpoint",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    endpoint = SoapEndpoint(bus, soap_config)
+    app.state.endpoint = endpoint
+    xsd_cache: dict[str, bytes] = {}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        try:
+            counts = bus.store.outbox_counts()
+        except Exception as exc:  # any store failure means "not ready"
+            return JSONResponse(
+                {"status": "not ready", "reason": f"store: {type(exc).__name__}: {exc}"}, 503
+            )
+        return JSONResponse({"status": "ready", "outbox": _jsonable(counts)})
+
+    @app.get("/ws")
+    def listing(request: Request) -> Response:
+        base = endpoint.base_url(request)
+        rows = [
+            {
+                "name": s.name,
+                "role": s.role,
+                "noun": s.noun,
+                "address": f"{base}/ws/{s.name}",
+                "wsdl": f"{base}/ws/{s.name}?wsdl",
+                "operations": [
+                    {"name": op.name, "soapAction": op.soap_action, "input": op.input}
+                    for op in s.operations
+                ],
+            }
+            for s in services().values()
+        ]
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(_listing_html(rows))
+        return JSONResponse(
+            {"services": rows, "xsd": [f"{base}/ws/xsd/{name}" for name in xsd_files()]}
+        )
+
+    @app.get("/ws/xsd/{name}")
+    def xsd(name: str) -> Response:
+        path = xsd_files().get(name)
+        if path is None:
+            return JSONResponse(
+                {"error": f"no schema {name!r}; schemas: {', '.join(xsd_files())}"}, 404
+            )
+        if name not in xsd_cache:
+            xsd_cache[name] = path.read_bytes()
+        return Response(xsd_cache[name], media_type="text/xml; charset=utf-8")
+
+    @app.get("/ws/{name}")
+    def wsdl(name: str, request: Request) -> Response:
+        try:
+            service = dispatch.find_service(name)
+        except SoapFault as fault:
+            return faults.response(fault)
+        if not any(k.lower() == "wsdl" for k in request.query_params):
+            return _not_allowed(service, "GET", wsdl=False)
+        return Response(
+            render_wsdl(service, endpoint.base_url(request)), media_type="text/xml; charset=utf-8"
+        )
+
+    @app.post("/ws/{name}")
+    async def post(name: str, request: Request) -> Response:
+        try:
+            service = dispatch.find_service(name)
+            dispatch.check_content_type(request.headers.get("content-type"), service)
+            action = request.headers.get("soapaction")
+            dispatch.check_soap_action(action, service)
+        except SoapFault as fault:
+            log.info("SOAP fault on %s: %s", name, fault.reason)
+            return faults.response(fault)
+        body = await _read_body(request, endpoint.limits.max_bytes)
+        if body is None:
+            return faults.response(dispatch.oversize(endpoint.limits.max_bytes, service))
+        base = endpoint.base_url(request)
+        try:
+            return await run_in_threadpool(endpoint.handle, service, body, action, base)
+        except Exception as exc:  # a bug must still answer with a SOAP fault, not HTML
+            log.exception("SOAP request on %s failed", name)
+            return faults.response(
+                faults.fault_for_error(
+                    MalformedMessage(f"internal error: {type(exc).__name__}"),
+                    service,
+                    code=faults.SERVER,
+                )
+            )
+
+    @app.api_route("/ws/{name}", methods=OTHER_METHODS)
+    def other(name: str, request: Request) -> Response:
+        try:
+            service = dispatch.find_service(name)
+        except SoapFault as fault:
+            return faults.response(fault)
+        wsdl = any(k.lower() == "wsdl" for k in request.query_params)
+        return _not_allowed(service, request.method, wsdl=wsdl)
+
+    return app
+
+
+def _not_allowed(service: Service, method: str, *, wsdl: bool) -> Response:
+    allow = "GET" if wsdl else "POST"
+    hint = (
+        f"GET {service.name}?wsdl for the WSDL"
+        if wsdl
+        else f"POST a SOAP 1.1 request to /ws/{service.name} (GET /ws/{service.name}?wsdl for the WSDL)"
+    )
+    fault = faults.fault_for_error(
+        MalformedMessage(f"method {method} is not allowed here: {hint}"),
+        service,
+        status=405,
+        headers={"Allow": allow},
+    )
+    return faults.response(fault)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _listing_html(rows: list[dict[str, Any]]) -> str:
+    e = html.escape
+    items = []
+    for r in rows:
+        ops = "".join(
+            f"<li><code>{e(op['name'])}</code> <small>SOAPAction {e(op['soapAction'])}</small></li>"
+            for op in r["operations"]
+        )
+        items.append(
+            f'<tr><td><a href="{e(r["wsdl"])}">{e(r["name"])}</a></td><td>{e(r["role"])}</td>'
+            f"<td>{e(r['noun'])}</td><td><code>{e(r['address'])}</code></td><td><ul>{ops}</ul></td></tr>"
+        )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><title>cimbus SOAP services</title>'
+        "</head><body><h1>cimbus SOAP services (IEC 61968-100, SOAP 1.1 document/literal)</h1>"
+        '<table border="1" cellpadding="4"><tr><th>service (WSDL)</th><th>role</th><th>noun</th>'
+        "<th>address</th><th>operations</th></tr>" + "".join(items) + "</table></body></html>"
+    )
+
+
+def factory() -> FastAPI:
+    """One uvicorn worker's app (``uvicorn --factory endpoints.soap.app:factory --workers N``):
+    the Bus is built from ``$CIMBUS_CONFIG`` in the worker process and shares the store with the
+    other workers; AMQP / MQTT transports run in every worker when enabled. The embedded
+    (in-process) broker does not: it cannot be shared between processes."""
+    from routing.bus import Bus
+
+    config = Config.load()
+    bus = Bus(config)
+    transports: list[Any] = []
+    if config.amqp.enabled:
+        from endpoints.amqp import AmqpTransport
+
+        transports.append(AmqpTransport(bus, config.amqp))
+    if config.mqtt.enabled:
+        from endpoints.mqtt import MqttTransport
+
+        transports.append(MqttTransport(bus, config.mqtt))
+
+    def start() -> None:
+        bus.start()
+        for t in transports:
+            t.start()
+
+    def stop() -> None:
+        for t in reversed(transports):
+            try:
+                t.stop()
+            except Exception:
+                log.exception("stopping %s failed", getattr(t, "name", t))
+        bus.stop()
+
+    return create_app(bus, config.soap, on_startup=[start], on_shutdown=[stop])
+
+
+__all__ = ["SoapEndpoint", "create_app", "factory"]
