@@ -25,17 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
-from fastapi import FastAPI, Request, Response  # noqa: E402
-from lxml import etree  # noqa: E402
+import httpx
+from fastapi import FastAPI, Request, Response
+from lxml import etree
 
-from cim_models.build import build_message  # noqa: E402
-from endpoints.embedded import EmbeddedBroker, EmbeddedTransport  # noqa: E402
-from endpoints.soap import create_app  # noqa: E402
-from endpoints.soap.server import ServerThread  # noqa: E402
-from routing.bus import Bus  # noqa: E402
-from routing.config import Config  # noqa: E402
-from routing.store import Store  # noqa: E402
+from cim_models.build import build_message
+from endpoints.embedded import EmbeddedBroker, EmbeddedTransport
+from endpoints.soap import create_app
+from endpoints.soap.server import ServerThread
+from routing.bus import Bus
+from routing.config import Config
 
 MR = "http://iec.ch/TC57/2011/MeterReadings#"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -58,14 +57,25 @@ def readings_payload(n: int = 12) -> etree._Element:
 
 def soap_body(message: bytes) -> bytes:
     inner = message.split(b"?>", 1)[1] if message.startswith(b"<?xml") else message
-    return f'<soapenv:Envelope xmlns:soapenv="{SOAP}"><soapenv:Body>'.encode() + inner + b"</soapenv:Body></soapenv:Envelope>"
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP}"><soapenv:Body>'.encode()
+        + inner
+        + b"</soapenv:Body></soapenv:Envelope>"
+    )
 
 
 def make_bodies(n: int) -> list[bytes]:
     payload = readings_payload()
     return [
-        soap_body(build_message("created", "MeterReadings", message_id=str(uuid.uuid4()), source="TDSP-HES",
-                                payload=[payload]))
+        soap_body(
+            build_message(
+                "created",
+                "MeterReadings",
+                message_id=str(uuid.uuid4()),
+                source="TDSP-HES",
+                payload=[payload],
+            )
+        )
         for _ in range(n)
     ]
 
@@ -85,8 +95,14 @@ def load(url: str, bodies: list[bytes], seconds: float, concurrency: int) -> flo
                     k = next(next_index)
                 if k >= len(bodies):
                     return
-                r = client.post(url, content=bodies[k],
-                                headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{ACTION}"'})
+                r = client.post(
+                    url,
+                    content=bodies[k],
+                    headers={
+                        "Content-Type": "text/xml; charset=utf-8",
+                        "SOAPAction": f'"{ACTION}"',
+                    },
+                )
                 if r.status_code != 200:
                     errors.append(f"{r.status_code}: {r.text[:200]}")
                     return
@@ -122,8 +138,11 @@ def naive_app() -> FastAPI:
     from cim_models.codec import load_generated
 
     load_generated()
-    from cim_models.generated.meter_readings_message import CreatedMeterReadings, MeterReadingsResponseMessage
     from cim_models.generated.message import HeaderType, ReplyType
+    from cim_models.generated.meter_readings_message import (
+        CreatedMeterReadings,
+        MeterReadingsResponseMessage,
+    )
 
     parser, serializer = XmlParser(), XmlSerializer()
     app = FastAPI()
@@ -134,7 +153,9 @@ def naive_app() -> FastAPI:
         root = etree.fromstring(data)
         msg = parser.parse(root[0][0], CreatedMeterReadings)
         reply = MeterReadingsResponseMessage(
-            header=HeaderType(verb="reply", noun="MeterReadings", correlation_id=msg.header.message_id),
+            header=HeaderType(
+                verb="reply", noun="MeterReadings", correlation_id=msg.header.message_id
+            ),
             reply=ReplyType(result="OK"),
         )
         return Response(soap_body(serializer.render(reply).encode()), media_type="text/xml")
@@ -148,7 +169,9 @@ def bench_soap(seconds: float, concurrency: int) -> float:
         {
             "store": {"url": f"sqlite:///{tmp}/bench.db"},
             "systems": {"MDMS": {"transport": "embedded"}},
-            "subscriptions": [{"verb": "created", "noun": "MeterReadings", "subscribers": ["MDMS"]}],
+            "subscriptions": [
+                {"verb": "created", "noun": "MeterReadings", "subscribers": ["MDMS"]}
+            ],
         }
     )
     bus = Bus(cfg).start(outbox=os.environ.get("BENCH_NO_OUTBOX") != "1")
@@ -166,7 +189,9 @@ def bench_soap(seconds: float, concurrency: int) -> float:
         load(f"{echo.url}/echo", bodies[:50], 2, 2)
         load(f"{naive.url}/naive2", bodies[:50], 2, 2)
         echo_rps = load(f"{echo.url}/echo", bodies, seconds, concurrency)
-        cimbus_rps = load(f"{cimbus.url}/ws/ReceiveMeterReadings", bodies[50:], seconds, concurrency)
+        cimbus_rps = load(
+            f"{cimbus.url}/ws/ReceiveMeterReadings", bodies[50:], seconds, concurrency
+        )
         naive_rps = load(f"{naive.url}/naive2", bodies, seconds, concurrency)
     finally:
         for s in (cimbus, echo, naive):
@@ -174,10 +199,14 @@ def bench_soap(seconds: float, concurrency: int) -> float:
         transport.stop()
         bus.stop()
     audited = len(bus.store.audit(limit=10**6))
-    print(f"SOAP CreatedMeterReadings ({size} bytes), {concurrency} keep-alive clients, {seconds:g} s each")
+    print(
+        f"SOAP CreatedMeterReadings ({size} bytes), {concurrency} keep-alive clients, {seconds:g} s each"
+    )
     print(f"  bare FastAPI echo          {echo_rps:>8,.0f} req/s   1.00x")
-    print(f"  cimbus (validate+audit+route+reply) {cimbus_rps:>8,.0f} req/s   {cimbus_rps / echo_rps:.2f}x"
-          f"   ({audited} ledger rows)")
+    print(
+        f"  cimbus (validate+audit+route+reply) {cimbus_rps:>8,.0f} req/s   {cimbus_rps / echo_rps:.2f}x"
+        f"   ({audited} ledger rows)"
+    )
     print(f"  naive FastAPI + xsdata     {naive_rps:>8,.0f} req/s   {naive_rps / echo_rps:.2f}x")
     ratio = cimbus_rps / echo_rps
     print(f"  target cimbus >= 0.5x echo: {'met' if ratio >= 0.5 else 'MISSED'} ({ratio:.2f}x)")
