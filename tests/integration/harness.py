@@ -9,18 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from routing.store import Store
 
 from endpoints.embedded import EmbeddedBroker, EmbeddedClient, EmbeddedTransport
 from routing.bus import Bus
 from routing.config import Config
+from routing.store import Store
 
 SYSTEMS = ("CIS", "HES", "MDMS", "OMS", "SLOW")
 
 
 def harness_params() -> list[Any]:
-    """The transports the scenarios run on (brokers are marked: mandatory in CI)."""
-    return ["embedded"]
+    """The transports the scenarios run on: the embedded bus, RabbitMQ and Mosquitto (the
+    broker runs are marked ``broker``: they skip on a machine without brokers, never in CI)."""
+    return [
+        "embedded",
+        pytest.param("amqp", marks=pytest.mark.broker),
+        pytest.param("mqtt", marks=pytest.mark.broker),
+    ]
 
 
 def config_for(kind: str, **sections: Any) -> Config:

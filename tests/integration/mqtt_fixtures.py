@@ -257,3 +257,57 @@ __all__ = [
     "mqtt_url",
     "port_open",
 ]
+
+
+# ---------------------------------------------------------------------------- shared scenarios
+@pytest.fixture
+def mqtt_harness(mqtt_url: str, mqtt_prefix: str, tmp_path: Path) -> Iterator[Any]:
+    """test_bus_transports.py's Harness on MQTT (closed at the end)."""
+    h = make_mqtt_harness(mqtt_url, mqtt_prefix, tmp_path)
+    yield h
+    h.close()
+
+
+def make_mqtt_harness(url: str, prefix: str, tmp_path: Path) -> Any:
+    """The harness of test_bus_transports.py with MqttTransport and MqttClient; every system's
+    topic under the test's own prefix."""
+    from endpoints.mqtt import MqttClient, MqttTransport
+    from routing.bus import Bus
+    from routing.config import Config
+    from routing.store import Store
+    from tests.integration import harness
+
+    base = harness.config_for("embedded")
+    raw = {
+        "mqtt": mqtt_config(url, prefix),
+        "bus": {"retry_base": 0.05, "retry_max": 0.5},
+        "systems": {
+            name: {"transport": "mqtt", "address": f"{prefix}/system/{name}"}
+            for name in harness.SYSTEMS
+        },
+        "routes": [
+            {
+                "verb": r.verb,
+                "noun": r.noun,
+                "target": r.target,
+                "mode": r.mode,
+                "timeout": r.timeout,
+            }
+            for r in base.routes.routes
+        ],
+        "subscriptions": [
+            {"verb": s.verb, "noun": s.noun, "subscribers": list(s.subscribers)}
+            for s in base.routes.subscriptions
+        ],
+    }
+    cfg = Config.from_mapping(raw)
+    bus = Bus(cfg, Store(f"sqlite:///{tmp_path}/bus-mqtt.db", payload_policy="all")).start()
+    transport = MqttTransport(bus, cfg.mqtt).start()
+    tag = prefix.split("/")[0]
+
+    def client(name: str) -> Any:
+        return MqttClient(
+            url, name, client_id=f"{tag}-{name}", session_expiry=300, topic_prefix=prefix
+        )
+
+    return harness.Harness("mqtt", bus, transport, client)

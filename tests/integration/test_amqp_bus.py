@@ -1,5 +1,5 @@
-"""The bus over RabbitMQ (BUS-5, BUS-7, REL-2): the transport-neutral scenarios of
-test_bus_transports.py, unchanged, on AmqpTransport + AmqpClient, plus what only AMQP has:
+"""The bus over RabbitMQ (BUS-5, BUS-7, REL-2): what only AMQP has (the transport-neutral
+scenarios run on AMQP from test_bus_transports.py itself):
 
 * the topology (exchanges, durable queues, DLX, the worker's exclusive reply queue) is declared
   at start, and cimbus's reply carries the AMQP properties (correlation_id = the request's
@@ -30,12 +30,6 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.integration.amqp_fixtures"]
 pytestmark = pytest.mark.broker
-
-# The same scenario bodies as on the embedded bus (STYLE practice 9): every test_* of
-# test_bus_transports.py is collected here too, with the AMQP harness below as its ``h``.
-globals().update(
-    {name: fn for name, fn in vars(scenarios).items() if name.startswith("test_") and callable(fn)}
-)
 
 
 @pytest.fixture

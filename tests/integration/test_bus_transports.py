@@ -86,8 +86,18 @@ def _result(reply: bytes) -> tuple[str, list[str]]:
     return result, list(codes)
 
 
+pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.mqtt_fixtures"]
+
+
 @pytest.fixture(params=harness_params())
 def h(request: pytest.FixtureRequest, tmp_path) -> Harness:
+    """The same scenario bodies on every transport (embedded; RabbitMQ; Mosquitto)."""
+    if request.param == "amqp":
+        yield request.getfixturevalue("amqp_harness")
+        return
+    if request.param == "mqtt":
+        yield request.getfixturevalue("mqtt_harness")
+        return
     harness = Harness.create(request.param, tmp_path)
     yield harness
     harness.close()
