@@ -176,10 +176,13 @@ class SoapOutbound:
                 raise DeliveryError(f"{who} at {url} failed: {fault}") from fault
             except (wire.NotSoap, CodecError) as exc:
                 unreadable = exc
+        said = _said(response)
         if status >= 500:
-            raise DeliveryError(f"{who} at {url}: HTTP {status}")
+            raise DeliveryError(f"{who} at {url}: HTTP {status}{said}")
         if status >= 400:
-            raise PermanentDeliveryError(f"{who} at {url}: HTTP {status} {response.reason_phrase}")
+            raise PermanentDeliveryError(
+                f"{who} at {url}: HTTP {status} {response.reason_phrase}{said}"
+            )
         if status >= 300:
             raise PermanentDeliveryError(
                 f"{who} at {url}: HTTP {status} (redirects are not followed; fix the address)"
@@ -206,3 +209,13 @@ class SoapOutbound:
 
 
 __all__ = ["SERVICE_NAME", "SoapOutbound", "resolve"]
+
+
+def _said(response: httpx.Response, limit: int = 300) -> str:
+    """What the receiver said with an HTTP error (first line of its body), for the dead letter's
+    reason: an operator must see why a message was refused without digging in its logs."""
+    text = response.text.strip() if response.content else ""
+    if not text:
+        return ""
+    first = " ".join(text.split())[:limit]
+    return f": {first}"
