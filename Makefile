@@ -42,6 +42,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_codec.py
+	$(BIN)/python bench/bench_bus.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

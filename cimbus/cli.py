@@ -261,11 +261,22 @@ def routes(config: Path | None = ConfigOption) -> None:
                 for c in ("kind", "verb", "noun", "source", "to", "transport", "address", "mode")
             )
         )
-    Console(width=160).print(table)
+    console = Console(width=160)
+    console.print(table)
     if not rows:
         typer.echo(
             "no routes configured: every request gets a FAILED reply naming its verb and noun"
         )
+    if cfg.amqp.enabled:
+        from endpoints.amqp.topology import Topology
+
+        topo_rows = Topology.for_config(cfg.amqp, cfg.routes, worker_id="<worker>").rows()
+        topo = Table(title="AMQP topology (declared at start-up)")
+        for col in topo_rows[0] if topo_rows else ():
+            topo.add_column(col)
+        for row in topo_rows:
+            topo.add_row(*(str(v) for v in row.values()))
+        console.print(topo)
 
 
 @app.command()

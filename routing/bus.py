@@ -37,7 +37,7 @@ from .errors import NotAuthorised, TargetTimeout, UnsupportedRequest
 from .pipeline import Exchange, Pipeline, default_steps
 from .routes import System
 from .store import Correlation, DeadLetter, OutboxItem, Store
-from .transport import Delivery, DeliveryError, Outbound, PermanentDeliveryError
+from .transport import Delivery, DeliveryError, Outbound, PermanentDeliveryError, deliver_all
 
 LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
 Authoriser = Callable[[Envelope, str | None], None]
@@ -294,20 +294,21 @@ class Bus:
                     self._failed(item, f"transport {transport!r} is not running in this process")
                 continue
             deliveries = [self._delivery(item) for item in batch]
-            from .transport import deliver_all
-
             outcomes = deliver_all(outbound, deliveries)
+            delivered: list[int] = []
+            replies: list[tuple[Any, bytes]] = []
             for item, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, PermanentDeliveryError):
                     self.store.to_dead_letter(item.id, f"refused by {item.target}: {outcome}")
                 elif isinstance(outcome, Exception):
                     self._failed(item, f"{type(outcome).__name__}: {outcome}")
                 else:
-                    self.store.mark_delivered(item.id)
-                    if outcome:  # a synchronous transport answered: process that reply too
-                        self.handle(
-                            outcome, transport=transport, meta={"in_reply_to": item.message_id}
-                        )
+                    delivered.append(item.id)
+                    if outcome:
+                        replies.append((item, outcome))
+            self.store.mark_delivered_many(delivered)  # one transaction per confirmed batch
+            for item, reply in replies:  # a synchronous transport answered: process that too
+                self.handle(reply, transport=transport, meta={"in_reply_to": item.message_id})
         return len(items)
 
     def _delivery(self, item: Any) -> Delivery:

@@ -46,3 +46,28 @@ def test_demo_plays_every_golden_exchange() -> None:
 def test_no_arguments_shows_help() -> None:
     result = runner.invoke(app, [])
     assert "validate" in result.output and "explain" in result.output
+
+
+def test_routes_prints_the_example_table() -> None:
+    result = runner.invoke(app, ["routes", "--config", "config/cimbus.example.toml"])
+    assert result.exit_code == 0, result.output
+    assert "EndDeviceControls" in result.output and "MDMS, OMS, CIS" in result.output
+
+
+def test_routes_with_a_bad_config_exits_2_naming_it(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[routes]]\nverb = 'get'\nnoun = 'MeterReadings'\ntarget = 'NOPE'\n")
+    result = runner.invoke(app, ["routes", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "unknown system 'NOPE'" in result.output and str(bad) in result.output
+
+
+def test_dlq_commands_on_an_empty_store(tmp_path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    listing = runner.invoke(app, ["dlq", "list", "--config", str(cfg)])
+    assert listing.exit_code == 0 and "no dead letters" in listing.output
+    shown = runner.invoke(app, ["dlq", "show", "42", "--config", str(cfg)])
+    assert shown.exit_code == 1 and "no dead letter 42" in shown.output
+    replay = runner.invoke(app, ["dlq", "replay", "42", "--config", str(cfg)])
+    assert replay.exit_code == 1
