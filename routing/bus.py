@@ -40,6 +40,7 @@ from .store import Correlation, DeadLetter, OutboxItem, Store
 from .transport import Delivery, DeliveryError, Outbound, PermanentDeliveryError, deliver_all
 
 LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
+MESSAGING_TRANSPORTS = frozenset({"embedded", "amqp", "mqtt"})
 Authoriser = Callable[[Envelope, str | None], None]
 
 
@@ -165,6 +166,9 @@ class Bus:
     ) -> Exchange:
         """Run one inbound message through the pipeline; never raises for bad input."""
         ex = Exchange(raw=raw, transport=transport, reply_to=reply_to, meta=dict(meta or {}))
+        # On a messaging transport a message without a reply address cannot be answered: no
+        # reply is built, stored or recorded as sent. SOAP (and direct calls) always answer.
+        ex.answer = transport not in MESSAGING_TRANSPORTS or reply_to is not None
         return self.pipeline.run(ex, self)
 
     # ------------------------------------------------------------------ used by steps

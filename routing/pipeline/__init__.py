@@ -47,6 +47,9 @@ class Exchange:
     reply: bytes | None = None  # what goes back to the caller (None: nothing to send)
     result: str | None = None  # OK | PARTIAL | FAILED | ACCEPTED | DUPLICATE
     error: BusError | None = None
+    answer: bool = (
+        True  # False: nobody can receive a reply (no reply address on a messaging transport)
+    )
     outcome: str = ""  # one readable line: what happened
     done: bool = False  # a step finished the exchange early (duplicate, reply consumed)
     #: durable effects (MessageID claim, correlation, outbox entries) a step asks for; they run

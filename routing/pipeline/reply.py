@@ -26,7 +26,12 @@ class RenderReply:
 
     def __call__(self, ex: Exchange, bus: Bus) -> None:
         env = ex.envelope
-        if ex.error is not None:
+        if ex.error is not None and not ex.answer:
+            ex.result = "FAILED"
+            ex.reply = None  # nobody to answer: the refusal is recorded (record step)
+            if not ex.outcome:
+                ex.outcome = f"refused (no reply address to answer): {ex.error}"
+        elif ex.error is not None:
             ex.result = "FAILED"
             errors = [
                 ReplyError(

@@ -171,14 +171,18 @@ class RouteMessage:
             if system.transport == "local":
                 bus.serve_local(system, env)
         names = ", ".join(s.name for s in subscribers) or "nobody (only the sender subscribes)"
-        ack = build_message(
-            "reply",
-            env.noun,
-            correlation_id=env.message_id,
-            source=bus.name,
-            result="OK",
-            form="generic" if env.form == "generic" else None,
-            **_response_root(env),
+        ack = (
+            build_message(
+                "reply",
+                env.noun,
+                correlation_id=env.message_id,
+                source=bus.name,
+                result="OK",
+                form="generic" if env.form == "generic" else None,
+                **_response_root(env),
+            )
+            if ex.answer
+            else None
         )
         ex.finish(f"fanned out to {names}", result="OK", reply=ack)
 
