@@ -178,33 +178,14 @@ def make_amqp_harness(names: AmqpNames, tmp_path: Path, **transport_kwargs: Any)
     queue named with the test's prefix)."""
     from endpoints.amqp import AmqpClient, AmqpTransport
     from routing.bus import Bus
-    from routing.config import Config
     from routing.store import Store
     from tests.integration import harness
 
-    base = harness.config_for("amqp", amqp=names.amqp_section())
-    raw = {
-        "amqp": names.amqp_section(),
-        "bus": {"retry_base": 0.05, "retry_max": 0.5},
-        "systems": {
-            name: {"transport": "amqp", "address": names.system(name)} for name in harness.SYSTEMS
-        },
-        "routes": [
-            {
-                "verb": r.verb,
-                "noun": r.noun,
-                "target": r.target,
-                "mode": r.mode,
-                "timeout": r.timeout,
-            }
-            for r in base.routes.routes
-        ],
-        "subscriptions": [
-            {"verb": s.verb, "noun": s.noun, "subscribers": list(s.subscribers)}
-            for s in base.routes.subscriptions
-        ],
-    }
-    cfg = Config.from_mapping(raw)
+    cfg = harness.config_for(
+        "amqp",
+        addresses={name: names.system(name) for name in harness.SYSTEMS},
+        amqp=names.amqp_section(),
+    )
     store = Store(f"sqlite:///{tmp_path}/bus-{uuid.uuid4().hex[:6]}.db", payload_policy="all")
     bus = Bus(cfg, store).start()
     transport = AmqpTransport(bus, cfg.amqp, **transport_kwargs).start()

@@ -28,12 +28,19 @@ def harness_params() -> list[Any]:
     ]
 
 
-def config_for(kind: str, **sections: Any) -> Config:
+def config_for(kind: str, *, addresses: dict[str, str] | None = None, **sections: Any) -> Config:
+    """The scenarios' configuration on one transport; ``addresses`` gives systems their own
+    queue/topic names (broker tests use a unique prefix per test)."""
+    systems: dict[str, dict[str, str]] = {}
+    for name in SYSTEMS:
+        systems[name] = {"transport": kind}
+        if addresses and name in addresses:
+            systems[name]["address"] = addresses[name]
     return Config.from_mapping(
         {
             **sections,
             "bus": {"retry_base": 0.05, "retry_max": 0.5},
-            "systems": {name: {"transport": kind} for name in SYSTEMS},
+            "systems": systems,
             "routes": [
                 {"verb": "get", "noun": "MeterReadings", "target": "HES", "timeout": 10},
                 {

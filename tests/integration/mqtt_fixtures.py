@@ -273,34 +273,14 @@ def make_mqtt_harness(url: str, prefix: str, tmp_path: Path) -> Any:
     topic under the test's own prefix."""
     from endpoints.mqtt import MqttClient, MqttTransport
     from routing.bus import Bus
-    from routing.config import Config
     from routing.store import Store
     from tests.integration import harness
 
-    base = harness.config_for("embedded")
-    raw = {
-        "mqtt": mqtt_config(url, prefix),
-        "bus": {"retry_base": 0.05, "retry_max": 0.5},
-        "systems": {
-            name: {"transport": "mqtt", "address": f"{prefix}/system/{name}"}
-            for name in harness.SYSTEMS
-        },
-        "routes": [
-            {
-                "verb": r.verb,
-                "noun": r.noun,
-                "target": r.target,
-                "mode": r.mode,
-                "timeout": r.timeout,
-            }
-            for r in base.routes.routes
-        ],
-        "subscriptions": [
-            {"verb": s.verb, "noun": s.noun, "subscribers": list(s.subscribers)}
-            for s in base.routes.subscriptions
-        ],
-    }
-    cfg = Config.from_mapping(raw)
+    cfg = harness.config_for(
+        "mqtt",
+        addresses={name: f"{prefix}/system/{name}" for name in harness.SYSTEMS},
+        mqtt=mqtt_config(url, prefix),
+    )
     bus = Bus(cfg, Store(f"sqlite:///{tmp_path}/bus-mqtt.db", payload_policy="all")).start()
     transport = MqttTransport(bus, cfg.mqtt).start()
     tag = prefix.split("/")[0]

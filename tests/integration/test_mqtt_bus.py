@@ -31,6 +31,7 @@ from routing.config import Config
 from routing.store import Store
 from tests.integration import mqtt_fixtures
 from tests.integration.mqtt_fixtures import TEST_SESSION_EXPIRY, mqtt_config
+from tests.integration.test_bus_transports import _reply_to, _result
 
 pytestmark = pytest.mark.broker
 
@@ -68,31 +69,6 @@ def _control() -> etree._Element:
         f'<EndDeviceControlType ref="3.31.0.23"/><EndDevices><mRID>MTR1</mRID></EndDevices>'
         f"</EndDeviceControl></EndDeviceControls>".encode()
     )
-
-
-def _reply_to(request: bytes, *, system: str, payload: list | None = None) -> bytes:
-    m = codec.parse(request)
-    kw = {}
-    if m.form == "get":
-        kw = {"namespace": m.namespace, "element": f"{m.noun}ResponseMessage"}
-    return build_message(
-        "reply",
-        m.noun,
-        correlation_id=m.header()["MessageID"],
-        source=system,
-        result="OK",
-        payload=payload,
-        **kw,
-    )
-
-
-def _result(reply: bytes) -> tuple[str, list[str]]:
-    root = codec.parse(reply).root
-    result = root.xpath("string(//*[local-name()='Reply']/*[local-name()='Result'])")
-    codes = root.xpath(
-        "//*[local-name()='Reply']/*[local-name()='Error']/*[local-name()='code']/text()"
-    )
-    return result, list(codes)
 
 
 @dataclass
