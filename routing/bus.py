@@ -202,6 +202,8 @@ class Bus:
                 reply_transport=reply_transport,
                 mode=mode,
                 deadline=utcnow() + timedelta(seconds=timeout),
+                verb=env.verb,
+                noun=env.noun,
             )
         )
 

@@ -6,11 +6,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from routing.store import Store
 
 from cim_models.build import build_message
 from routing.bus import Bus
 from routing.config import Config
+from routing.store import Store
 from routing.transport import Delivery
 
 
@@ -44,7 +44,13 @@ CONFIG = {
     },
     "routes": [
         {"verb": "get", "noun": "MeterReadings", "target": "HES", "timeout": 0.5},
-        {"verb": "create", "noun": "EndDeviceControls", "target": "HES", "mode": "async"},
+        {
+            "verb": "create",
+            "noun": "EndDeviceControls",
+            "target": "HES",
+            "mode": "async",
+            "timeout": 0.3,
+        },
         {"verb": "get", "noun": "EndDeviceEvents", "target": "ODR"},
     ],
     "subscriptions": [

@@ -324,3 +324,34 @@ def test_get_reply_uses_the_get_wrapper_namespace(bus) -> None:
     reply = codec.decode(ex.reply)
     assert reply.namespace == "http://iec.ch/TC57/2011/GetMeterReadingsMessage"
     assert reply.element == "MeterReadingsResponseMessage"
+
+
+def test_async_timeout_sends_a_failed_reply_to_the_reply_address(bus) -> None:
+    mid = str(uuid.uuid4())
+    body = msg(
+        "create",
+        "EndDeviceControls",
+        message_id=mid,
+        payload=[control_payload()],
+        async_reply=True,
+        reply_address="cimbus.system.CIS",
+    )
+    assert bus.handle(body, transport="embedded").result == "ACCEPTED"
+    assert bus.sweep_timeouts() == 0  # not overdue yet (route timeout 0.3 s)
+    time.sleep(0.4)
+    assert bus.sweep_timeouts() == 1
+    assert bus.store.correlation(mid).status == "timed_out"
+    bus.run_outbox_once()  # the request to HES and the FAILED reply to CIS
+    to_cis = [d for d in bus.fake.delivered if d.address == "cimbus.system.CIS"]
+    assert len(to_cis) == 1
+    reply = codec.decode(to_cis[0].body)
+    assert reply.element == "EndDeviceControlsResponseMessage"  # the noun is named
+    assert reply.header()["CorrelationID"] == mid
+    assert result_codes(to_cis[0].body) == ("FAILED", ["4.1"])
+    # the system's reply after that is recorded as late, not forwarded
+    late = build_message(
+        "reply", "EndDeviceControls", correlation_id=mid, source="HES", result="OK"
+    )
+    assert bus.handle(late, transport="embedded").result == "OK"
+    assert bus.store.correlation(mid).status == "late"
+    assert bus.run_outbox_once() == 0
