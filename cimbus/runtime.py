@@ -32,11 +32,15 @@ class Runtime:
         if self.config.amqp.enabled:
             from endpoints.amqp import AmqpTransport
 
-            self.transports.append(AmqpTransport(self.bus, self.config.amqp))
+            self.transports.append(
+                AmqpTransport(self.bus, self.config.amqp, workers=self.config.amqp.workers)
+            )
         if self.config.mqtt.enabled:
             from endpoints.mqtt import MqttTransport
 
-            self.transports.append(MqttTransport(self.bus, self.config.mqtt))
+            self.transports.append(
+                MqttTransport(self.bus, self.config.mqtt, consumers=self.config.mqtt.consumers)
+            )
 
     def start(self) -> Runtime:
         self.bus.start()

@@ -71,6 +71,7 @@ class AmqpConfig:
     dead_letter_exchange: str = "cimbus.dlx"
     prefetch: int = 200
     confirm_batch: int = 100
+    workers: int = 4  # threads running Bus.handle for cimbus.in (sync requests wait in them)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class MqttConfig:
     topic_prefix: str = "cimbus"
     max_inflight: int = 100
     qos: int = 1
+    consumers: int = 4  # threads running Bus.handle for inbound messages
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,12 @@ class Config:
             )
         if self.mqtt.qos not in (1, 2):
             raise ConfigError(f"{where}: [mqtt] qos must be 1 or 2 (QoS 0 may lose messages)")
-        if self.amqp.prefetch < 1 or self.amqp.confirm_batch < 1:
-            raise ConfigError(f"{where}: [amqp] prefetch and confirm_batch must be at least 1")
+        if self.amqp.prefetch < 1 or self.amqp.confirm_batch < 1 or self.amqp.workers < 1:
+            raise ConfigError(
+                f"{where}: [amqp] prefetch, confirm_batch and workers must be at least 1"
+            )
+        if self.mqtt.consumers < 1:
+            raise ConfigError(f"{where}: [mqtt] consumers must be at least 1")
         if self.bus.max_attempts < 1 or self.bus.retry_base <= 0:
             raise ConfigError(f"{where}: [bus] max_attempts and retry_base must be positive")
         enabled = {"embedded", "local", "soap"}

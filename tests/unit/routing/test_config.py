@@ -61,6 +61,8 @@ target = "HES"
         ("[store]\nurl = 'mysql://x'\n", "use sqlite:///FILE or postgresql+psycopg"),
         ("[store]\npayload_policy = 'some'\n", "payload_policy must be all, failed or none"),
         ("[mqtt]\nqos = 0\n", "QoS 0 may lose messages"),
+        ("[amqp]\nworkers = 0\n", "[amqp] prefetch, confirm_batch and workers must be at least 1"),
+        ("[mqtt]\nconsumers = 0\n", "[mqtt] consumers must be at least 1"),
         ("[systems.HES]\ntransport = 'amqp'\n", "transport 'amqp', which is not enabled"),
         ("[bogus]\n", "unknown section(s) bogus"),
         ("[bus\n", "not valid TOML"),
