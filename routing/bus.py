@@ -33,11 +33,11 @@ from cim_models.safexml import Limits
 
 from .config import Config
 from .envelope import Envelope, utcnow
-from .errors import NotAuthorised, TargetTimeout, UnsupportedRequest
+from .errors import TargetTimeout, UnsupportedRequest
 from .pipeline import Exchange, Pipeline, default_steps
 from .routes import System
-from .store import Correlation, DeadLetter, OutboxItem, Store
-from .transport import Delivery, DeliveryError, Outbound, PermanentDeliveryError, deliver_all
+from .store import Correlation, OutboxItem, Store
+from .transport import Delivery, Outbound, PermanentDeliveryError, deliver_all
 
 LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
 MESSAGING_TRANSPORTS = frozenset({"embedded", "amqp", "mqtt"})
@@ -453,4 +453,4 @@ def _headers(env: Envelope, reply_to: str | None) -> dict[str, str]:
     return h
 
 
-__all__ = ["Bus", "DeadLetter", "DeliveryError", "NotAuthorised", "Waiters", "allow_all"]
+__all__ = ["Bus", "Waiters", "allow_all"]

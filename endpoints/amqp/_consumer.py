@@ -302,3 +302,21 @@ __all__ = [
     "dead_letter_properties",
     "settle_failure",
 ]
+
+
+def publish_dead_letter(
+    publisher: Any, topology: Any, m: Inbound, reason: str, *, timeout: float
+) -> None:
+    """Republish ``m`` to the dead-letter exchange with its reason (REL-2): the one place both
+    cimbus's transport and a system's client dead-letter a delivery."""
+    from ._publisher import Publish
+
+    publisher.publish(
+        Publish(
+            topology.dead_letter_exchange,
+            topology.dead_letter_key(m.queue),
+            m.body,
+            dead_letter_properties(m, reason),
+        ),
+        timeout=timeout,
+    )

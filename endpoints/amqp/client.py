@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from endpoints.embedded import message_id_of
 
 from ..client import Handler, ReplyTimeout
-from ._consumer import ACK, REQUEUE, ConsumerLoop, Inbound, dead_letter_properties, settle_failure
+from ._consumer import ACK, REQUEUE, ConsumerLoop, Inbound, publish_dead_letter, settle_failure
 from ._publisher import Publish, Publisher, PublisherUnavailable, Unroutable
 from .policy import FailurePolicy
 from .properties import WireFields
@@ -230,15 +230,7 @@ class AmqpClient:
         return ACK
 
     def _dead_letter(self, m: Inbound, reason: str) -> None:
-        self.publisher.publish(
-            Publish(
-                self.topology.dead_letter_exchange,
-                self.topology.dead_letter_key(m.queue),
-                m.body,
-                dead_letter_properties(m, reason),
-            ),
-            timeout=self.publish_timeout,
-        )
+        publish_dead_letter(self.publisher, self.topology, m, reason, timeout=self.publish_timeout)
 
     def close(self) -> None:
         loops = [*self._loops, *([self._replies] if self._replies else [])]

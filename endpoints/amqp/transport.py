@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 from endpoints.embedded import message_id_of
 from routing.transport import Delivery
 
-from ._consumer import ACK, REQUEUE, ConsumerLoop, Inbound, dead_letter_properties, settle_failure
+from ._consumer import ACK, REQUEUE, ConsumerLoop, Inbound, publish_dead_letter, settle_failure
 from ._publisher import Publish, Publisher, PublisherUnavailable, Unroutable
 from .policy import FailurePolicy
 from .properties import WireFields
@@ -175,15 +175,7 @@ class AmqpTransport:
             log.warning("AMQP: reply %s not delivered: %s", fields.message_id, exc)
 
     def _dead_letter(self, m: Inbound, reason: str) -> None:
-        self.publisher.publish(
-            Publish(
-                self.topology.dead_letter_exchange,
-                self.topology.dead_letter_key(m.queue),
-                m.body,
-                dead_letter_properties(m, reason),
-            ),
-            timeout=self.publish_timeout,
-        )
+        publish_dead_letter(self.publisher, self.topology, m, reason, timeout=self.publish_timeout)
 
     # ---------------------------------------------------------------- outbound
     def _publish_for(self, d: Delivery) -> Publish:

@@ -23,12 +23,11 @@ written in one store transaction before the caller or the broker is acknowledged
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from cim_models.build import ReplyError, build_message
 
-from ..envelope import Envelope, utcnow
+from ..envelope import Envelope
 from ..errors import (
     ACCEPTED_CODE,
     DuplicateMessage,
@@ -249,7 +248,3 @@ def _result_of(bus: Bus, reply: bytes | None) -> str:
                 if isinstance(r.tag, str) and r.tag.endswith("}Result"):
                     return (r.text or "").strip() or "OK"
     return "OK"
-
-
-def deadline(seconds: float):
-    return utcnow() + timedelta(seconds=seconds)
