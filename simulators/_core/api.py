@@ -1,0 +1,66 @@
+"""The REST API every simulator offers (issue 4): inspect, drive, misbehave.
+
+``GET /`` status · ``GET /journal?limit=`` messages in and out · ``GET /faults`` ·
+``PUT /faults`` / ``PUT /faults/{key}`` set knobs (JSON body, e.g. ``{"latency": 2}``) ·
+``DELETE /faults`` · ``GET /clock`` · ``POST /clock/advance`` (``{"seconds": 120}``).
+Each simulator adds its own routes (``add_routes``), e.g. the head-end's ``/meters/{id}``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Body, FastAPI, HTTPException
+
+if TYPE_CHECKING:
+    from .base import Simulator
+
+
+def build_api(sim: Simulator) -> FastAPI:
+    app = FastAPI(title=f"cimbus {sim.name} simulator", description=sim.title)
+
+    @app.get("/")
+    def status() -> dict[str, Any]:
+        return sim.status()
+
+    @app.get("/journal")
+    def journal(limit: int = 100) -> list[dict[str, Any]]:
+        return sim.journal_dicts(limit)
+
+    @app.get("/faults")
+    def faults() -> dict[str, Any]:
+        return sim.faults.describe()
+
+    @app.put("/faults")
+    def set_faults(values: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        try:
+            return sim.faults.set(None, **values).to_dict()
+        except (TypeError, ValueError) as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.put("/faults/{key}")
+    def set_key_faults(key: str, values: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        try:
+            return sim.faults.set(key, **values).to_dict()
+        except (TypeError, ValueError) as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    @app.delete("/faults")
+    def clear_faults() -> dict[str, Any]:
+        sim.faults.clear()
+        return sim.faults.describe()
+
+    @app.get("/clock")
+    def clock() -> dict[str, Any]:
+        return sim.clock.describe()
+
+    @app.post("/clock/advance")
+    def advance(body: dict[str, float] = Body(...)) -> dict[str, Any]:
+        seconds = float(body.get("seconds", 0))
+        if seconds < 0:
+            raise HTTPException(422, "the simulated clock only moves forward")
+        fired = sim.clock.advance(seconds)
+        return {**sim.clock.describe(), "fired": fired}
+
+    sim.add_routes(app)
+    return app
