@@ -5,7 +5,15 @@ from .cim import NS, E, Incoming, SimError, event, failed, iso, reply, request, 
 from .clock import SimClock, Timer, next_boundary, parse_time
 from .connect import TRANSPORTS, connect
 from .faults import FAULT_KINDS, FaultKnobs, Faults
-from .profile import Customer, MeterSpec, Organization, Profile, ProfileError, Transformer, load_profile
+from .profile import (
+    Customer,
+    MeterSpec,
+    Organization,
+    Profile,
+    ProfileError,
+    Transformer,
+    load_profile,
+)
 
 __all__ = [
     "FAULT_KINDS",

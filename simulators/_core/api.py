@@ -8,7 +8,7 @@ Each simulator adds its own routes (``add_routes``), e.g. the head-end's ``/mete
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException
 
@@ -32,14 +32,14 @@ def build_api(sim: Simulator) -> FastAPI:
         return sim.faults.describe()
 
     @app.put("/faults")
-    def set_faults(values: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def set_faults(values: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         try:
             return sim.faults.set(None, **values).to_dict()
         except (TypeError, ValueError) as exc:
             raise HTTPException(422, str(exc)) from None
 
     @app.put("/faults/{key}")
-    def set_key_faults(key: str, values: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def set_key_faults(key: str, values: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         try:
             return sim.faults.set(key, **values).to_dict()
         except (TypeError, ValueError) as exc:
@@ -55,7 +55,7 @@ def build_api(sim: Simulator) -> FastAPI:
         return sim.clock.describe()
 
     @app.post("/clock/advance")
-    def advance(body: dict[str, float] = Body(...)) -> dict[str, Any]:
+    def advance(body: Annotated[dict[str, float], Body()]) -> dict[str, Any]:
         seconds = float(body.get("seconds", 0))
         if seconds < 0:
             raise HTTPException(422, "the simulated clock only moves forward")

@@ -18,6 +18,7 @@ Run in-process (tests, ``cimbus demo``) with :meth:`attach`, or alone with ``cim
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -37,12 +38,18 @@ __all__ = ["JournalEntry", "Simulator", "SimulatorError", "handles"]
 
 log = logging.getLogger("cimbus.sim")
 
+#: one process-wide order of journal entries, so the journals of several simulators merge into
+#: the sequence of messages a conformance report shows
+_SEQ = itertools.count(1)
+
 
 class SimulatorError(RuntimeError):
     """A simulator cannot do what it was asked (not attached, disconnected, no answer)."""
 
 
-def handles(verb: str, noun: str) -> Callable[[Callable[..., bytes | None]], Callable[..., bytes | None]]:
+def handles(
+    verb: str, noun: str
+) -> Callable[[Callable[..., bytes | None]], Callable[..., bytes | None]]:
     """Mark a method as the handler of ``verb`` ``noun`` messages routed to the simulator."""
 
     def mark(fn: Callable[..., bytes | None]) -> Callable[..., bytes | None]:
@@ -65,9 +72,13 @@ class JournalEntry:
     correlation_id: str | None
     result: str | None
     summary: str
+    system: str = ""
+    seq: int = 0
 
     def line(self) -> str:
-        ids = f"id={self.message_id or '-'}" + (f" corr={self.correlation_id}" if self.correlation_id else "")
+        ids = f"id={self.message_id or '-'}" + (
+            f" corr={self.correlation_id}" if self.correlation_id else ""
+        )
         res = f" {self.result}" if self.result else ""
         return f"{self.at} {self.direction:5} {self.verb} {self.noun} {ids}{res} {self.summary}".rstrip()
 
@@ -90,7 +101,9 @@ class Simulator:
         codec: Codec | None = None,
         journal_size: int = 10_000,
     ) -> None:
-        self.profile = load_profile(profile) if isinstance(profile, str) or profile is None else profile
+        self.profile = (
+            load_profile(profile) if isinstance(profile, str) or profile is None else profile
+        )
         self.clock = clock or SimClock(self.profile.start)
         self.faults = faults or Faults(seed=self.profile.seed)
         self.system = system or type(self).system
@@ -182,14 +195,38 @@ class Simulator:
         if answer is None:
             return None
         if self.faults.roll("no_reply", key):
-            self._note("fault", incoming.verb, incoming.noun, incoming.message_id, None, None, "no reply sent (fault)")
+            self._note(
+                "fault",
+                incoming.verb,
+                incoming.noun,
+                incoming.message_id,
+                None,
+                None,
+                "no reply sent (fault)",
+            )
             return None
         if self.faults.roll("malformed_reply", key):
-            self._note("fault", "reply", incoming.noun, None, incoming.message_id, None, "malformed reply sent (fault)")
+            self._note(
+                "fault",
+                "reply",
+                incoming.noun,
+                None,
+                incoming.message_id,
+                None,
+                "malformed reply sent (fault)",
+            )
             return answer[: max(1, len(answer) // 2)]
         self._journal_out(answer)
         if self.faults.roll("duplicate", key) and self.client is not None:
-            self._note("fault", "reply", incoming.noun, None, incoming.message_id, None, "reply sent twice (fault)")
+            self._note(
+                "fault",
+                "reply",
+                incoming.noun,
+                None,
+                incoming.message_id,
+                None,
+                "reply sent twice (fault)",
+            )
             self.client.send(answer)
         return answer
 
@@ -221,27 +258,64 @@ class Simulator:
 
     def _client(self) -> Any:
         if self.client is None:
-            raise SimulatorError(f"the {self.name} simulator is not attached to a bus (call attach())")
+            raise SimulatorError(
+                f"the {self.name} simulator is not attached to a bus (call attach())"
+            )
         return self.client
 
     # ------------------------------------------------------------------ journal
     def _journal_in(self, incoming: Incoming) -> None:
-        self._note("in", incoming.verb, incoming.noun, incoming.message_id, incoming.correlation_id, incoming.result, "")
+        self._note(
+            "in",
+            incoming.verb,
+            incoming.noun,
+            incoming.message_id,
+            incoming.correlation_id,
+            incoming.result,
+            "",
+        )
 
     def _journal_out(self, body: bytes) -> None:
         try:
             out = Incoming.parse(body, self.codec)
-            self._note("out", out.verb, out.noun, out.message_id, out.correlation_id, out.result, "")
+            self._note(
+                "out", out.verb, out.noun, out.message_id, out.correlation_id, out.result, ""
+            )
         except Exception:
             self._note("out", "?", "?", None, None, None, "unparsable outgoing message")
 
-    def _note(self, direction: str, verb: str, noun: str, mid: str | None, corr: str | None, result: str | None, summary: str) -> None:
-        self.journal.append(JournalEntry(iso(self.clock.now()), direction, verb, noun, mid, corr, result, summary))
+    def _note(
+        self,
+        direction: str,
+        verb: str,
+        noun: str,
+        mid: str | None,
+        corr: str | None,
+        result: str | None,
+        summary: str,
+    ) -> None:
+        self.journal.append(
+            JournalEntry(
+                iso(self.clock.now()),
+                direction,
+                verb,
+                noun,
+                mid,
+                corr,
+                result,
+                summary,
+                system=self.system,
+                seq=next(_SEQ),
+            )
+        )
 
     def received(self, verb: str | None = None, noun: str | None = None) -> list[JournalEntry]:
         return [
-            e for e in self.journal
-            if e.direction == "in" and (verb is None or e.verb == verb) and (noun is None or e.noun == noun)
+            e
+            for e in self.journal
+            if e.direction == "in"
+            and (verb is None or e.verb == verb)
+            and (noun is None or e.noun == noun)
         ]
 
     # ------------------------------------------------------------------ inspection

@@ -30,8 +30,8 @@ __all__ = [
     "event",
     "failed",
     "iso",
-    "request",
     "reply",
+    "request",
     "text",
     "texts",
 ]
@@ -51,7 +51,14 @@ class SimError(Exception):
     """A simulator refuses a request: becomes a FAILED reply with this IEC 61968-100 code
     (2.7 business rule, 2.12 unknown object, 3.2 not authorised, 4.1 timeout, ...)."""
 
-    def __init__(self, code: str, reason: str, *, object_id: str | None = None, object_type: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        reason: str,
+        *,
+        object_id: str | None = None,
+        object_type: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
@@ -66,7 +73,9 @@ class _Builder:
         namespace = NS[prefix]
 
         def make(tag: str, *children: Any, **attrs: str) -> etree._Element:
-            el = etree.Element(f"{{{namespace}}}{tag}", nsmap={None: namespace} if prefix != "msg" else None)
+            el = etree.Element(
+                f"{{{namespace}}}{tag}", nsmap={None: namespace} if prefix != "msg" else None
+            )
             for child in children:
                 if child is None:
                     continue
@@ -224,7 +233,11 @@ class Incoming:
         if reply is None:
             return []
         return [
-            {"code": text(e, "msg:code"), "level": text(e, "msg:level"), "reason": text(e, "msg:reason")}
+            {
+                "code": text(e, "msg:code"),
+                "level": text(e, "msg:level"),
+                "reason": text(e, "msg:reason"),
+            }
             for e in reply.findall("msg:Error", NS)
         ]
 
@@ -246,7 +259,10 @@ class Incoming:
 
 def _root_for(incoming: Incoming) -> dict[str, str]:
     if incoming.form == "get":
-        return {"namespace": incoming.message.namespace, "element": f"{incoming.noun}ResponseMessage"}
+        return {
+            "namespace": incoming.message.namespace,
+            "element": f"{incoming.noun}ResponseMessage",
+        }
     if incoming.form == "generic":
         return {"form": "generic"}
     return {}
@@ -279,12 +295,22 @@ def reply(
     )
 
 
-def failed(incoming: Incoming, error: SimError, *, source: str, timestamp: str | None = None) -> bytes:
+def failed(
+    incoming: Incoming, error: SimError, *, source: str, timestamp: str | None = None
+) -> bytes:
     return reply(
         incoming,
         source=source,
         result="FAILED",
-        errors=[ReplyError(error.code, "FATAL", error.reason, object_id=error.object_id, object_type=error.object_type)],
+        errors=[
+            ReplyError(
+                error.code,
+                "FATAL",
+                error.reason,
+                object_id=error.object_id,
+                object_type=error.object_type,
+            )
+        ],
         timestamp=timestamp,
     )
 

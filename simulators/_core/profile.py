@@ -167,7 +167,9 @@ class Profile:
                 return t
         raise KeyError(tid)
 
-    def meters_of(self, *, ror: str | None = None, transformer: str | None = None, feeder: str | None = None) -> Iterator[MeterSpec]:
+    def meters_of(
+        self, *, ror: str | None = None, transformer: str | None = None, feeder: str | None = None
+    ) -> Iterator[MeterSpec]:
         for m in self.meters:
             if ror is not None and m.ror != ror:
                 continue
@@ -190,7 +192,9 @@ def load_profile(name_or_path: str | Path = "demo") -> Profile:
         path = PROFILES_DIR / f"{name_or_path}.toml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
-        raise ProfileError(f"profile {name_or_path!s} not found (known profiles: {known}; or give a .toml path)")
+        raise ProfileError(
+            f"profile {name_or_path!s} not found (known profiles: {known}; or give a .toml path)"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -218,10 +222,20 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") 
         raise ProfileError(f"{source} [profile]: {exc}") from None
     if head:
         raise ProfileError(f"{source} [profile]: unknown key(s) {', '.join(sorted(head))}")
-    orgs = tuple(_build(Organization, o, f"{source} organizations[{i}]") for i, o in enumerate(data.get("organizations", [])))
-    transformers = [_build(Transformer, t, f"{source} transformers[{i}]") for i, t in enumerate(data.get("transformers", []))]
-    customers = [_customer(c, f"{source} customers[{i}]") for i, c in enumerate(data.get("customers", []))]
-    meters = [_build(MeterSpec, m, f"{source} meters[{i}]") for i, m in enumerate(data.get("meters", []))]
+    orgs = tuple(
+        _build(Organization, o, f"{source} organizations[{i}]")
+        for i, o in enumerate(data.get("organizations", []))
+    )
+    transformers = [
+        _build(Transformer, t, f"{source} transformers[{i}]")
+        for i, t in enumerate(data.get("transformers", []))
+    ]
+    customers = [
+        _customer(c, f"{source} customers[{i}]") for i, c in enumerate(data.get("customers", []))
+    ]
+    meters = [
+        _build(MeterSpec, m, f"{source} meters[{i}]") for i, m in enumerate(data.get("meters", []))
+    ]
     gen = data.get("generate")
     if gen:
         g_meters, g_customers, g_transformers = _generate(dict(gen), base.seed, orgs, source)
@@ -247,7 +261,9 @@ def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
     names = {f.name for f in fields(cls)}
     unknown = set(raw) - names
     if unknown:
-        raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(names))})")
+        raise ProfileError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(names))})"
+        )
     try:
         return cls(**raw)
     except TypeError as exc:
@@ -262,11 +278,21 @@ def _customer(raw: Mapping[str, Any], where: str) -> Customer:
     return replace(c, preferences=prefs, receivers=receivers)
 
 
-def _generate(gen: dict[str, Any], seed: int, orgs: tuple[Organization, ...], source: str) -> tuple[list[MeterSpec], list[Customer], list[Transformer]]:
+def _generate(
+    gen: dict[str, Any], seed: int, orgs: tuple[Organization, ...], source: str
+) -> tuple[list[MeterSpec], list[Customer], list[Transformer]]:
     where = f"{source} [generate]"
     known = {
-        "meters", "esiid_prefix", "meter_prefix", "feeders", "transformers_per_feeder",
-        "rors", "han_ihd_every", "rated_kw", "not_provisioned_every", "customer_preferences",
+        "meters",
+        "esiid_prefix",
+        "meter_prefix",
+        "feeders",
+        "transformers_per_feeder",
+        "rors",
+        "han_ihd_every",
+        "rated_kw",
+        "not_provisioned_every",
+        "customer_preferences",
     }
     unknown = set(gen) - known
     if unknown:
@@ -278,19 +304,44 @@ def _generate(gen: dict[str, Any], seed: int, orgs: tuple[Organization, ...], so
     per_feeder = max(1, int(gen.get("transformers_per_feeder", 4)))
     rors = list(gen.get("rors", [o.id for o in orgs if o.role == "ROR"]))
     if n and not rors:
-        raise ProfileError(f"{where}: no Rep of Record to assign meters to (give rors or ROR organizations)")
+        raise ProfileError(
+            f"{where}: no Rep of Record to assign meters to (give rors or ROR organizations)"
+        )
     ihd_every = int(gen.get("han_ihd_every", 2))
     np_every = int(gen.get("not_provisioned_every", 0))
     ratings = [float(x) for x in gen.get("rated_kw", [12.0, 18.0, 24.0])]
-    default_prefs = {k: tuple(v) for k, v in dict(gen.get("customer_preferences", {"outage": ["IHD"], "etr": ["IHD"], "restoration": ["IHD"], "planned": ["IHD"], "limit": ["IHD"], "disconnect": ["IHD"]})).items()}
+    default_prefs = {
+        k: tuple(v)
+        for k, v in dict(
+            gen.get(
+                "customer_preferences",
+                {
+                    "outage": ["IHD"],
+                    "etr": ["IHD"],
+                    "restoration": ["IHD"],
+                    "planned": ["IHD"],
+                    "limit": ["IHD"],
+                    "disconnect": ["IHD"],
+                },
+            )
+        ).items()
+    }
     rng = random.Random(seed)
     transformers = []
     for f in range(1, feeders + 1):
         for t in range(1, per_feeder + 1):
-            transformers.append(Transformer(id=f"XFMR-{f:02d}-{t:03d}", feeder=f"FDR-{f:02d}", neighbourhood=f"NBH-{f:02d}-{(t - 1) // 2 + 1:02d}"))
+            transformers.append(
+                Transformer(
+                    id=f"XFMR-{f:02d}-{t:03d}",
+                    feeder=f"FDR-{f:02d}",
+                    neighbourhood=f"NBH-{f:02d}-{(t - 1) // 2 + 1:02d}",
+                )
+            )
     digits = 17 - len(prefix)
     if digits < 4:
-        raise ProfileError(f"{where}: esiid_prefix {prefix!r} leaves too few digits for 17-digit ESIIDs")
+        raise ProfileError(
+            f"{where}: esiid_prefix {prefix!r} leaves too few digits for 17-digit ESIIDs"
+        )
     width = max(4, len(str(n)))
     meters: list[MeterSpec] = []
     customers: list[Customer] = []
@@ -338,6 +389,10 @@ def _check(p: Profile) -> None:
     xf = {t.id for t in p.transformers}
     for m in p.meters[:1000] if len(p.meters) > 10000 else p.meters:
         if m.ror and orgs and m.ror not in orgs:
-            raise ProfileError(f"{p.source}: meter {m.meter} names ROR {m.ror!r}, which is not among the organizations")
+            raise ProfileError(
+                f"{p.source}: meter {m.meter} names ROR {m.ror!r}, which is not among the organizations"
+            )
         if m.transformer and xf and m.transformer not in xf:
-            raise ProfileError(f"{p.source}: meter {m.meter} names transformer {m.transformer!r}, which is not among the transformers")
+            raise ProfileError(
+                f"{p.source}: meter {m.meter} names transformer {m.transformer!r}, which is not among the transformers"
+            )

@@ -15,6 +15,7 @@ own routes and attaches simulators with ``world.attach(sim)``; both cases run th
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,7 +44,9 @@ class SimWorld:
             return EmbeddedClient(self.runtime.broker, system)
         from endpoints.amqp import AmqpClient
 
-        return AmqpClient(self.names.url, system, queue=self.names.system(system), **self.names.client_kwargs())
+        return AmqpClient(
+            self.names.url, system, queue=self.names.system(system), **self.names.client_kwargs()
+        )
 
     def attach(self, sim: Any, system: str | None = None) -> Any:
         """Connect ``sim`` as ``system`` (default: its own system name) and return it."""
@@ -59,10 +62,8 @@ class SimWorld:
 
     def close(self) -> None:
         for sim in self.sims:
-            try:
+            with contextlib.suppress(Exception):
                 sim.close()
-            except Exception:
-                pass
         self.runtime.stop()
 
 
@@ -92,7 +93,10 @@ def sim_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
             spec[name] = entry
         mapping: dict[str, Any] = {
             "bus": {"retry_base": 0.05, "retry_max": 0.5, **sections.pop("bus", {})},
-            "store": {"url": f"sqlite:///{tmp_path}/cimbus-{uuid.uuid4().hex[:6]}.db", "payload_policy": "all"},
+            "store": {
+                "url": f"sqlite:///{tmp_path}/cimbus-{uuid.uuid4().hex[:6]}.db",
+                "payload_policy": "all",
+            },
             "systems": spec,
             "routes": routes or [],
             "subscriptions": subscriptions or [],

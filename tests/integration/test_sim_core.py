@@ -17,11 +17,14 @@ class Echo(Simulator):
 
 
 def test_simulator_serves_on_each_transport(sim_world) -> None:
-    world = sim_world(routes=[{"verb": "get", "noun": "MeterReadings", "target": "HES", "timeout": 10}])
+    world = sim_world(
+        routes=[{"verb": "get", "noun": "MeterReadings", "target": "HES", "timeout": 10}]
+    )
     hes = world.attach(Echo("demo"))
     cis = world.attach(Echo("demo"), "CIS")
     answer = cis.request(
-        request("get", "MeterReadings", source="CIS", get_filter=E.gmr("GetMeterReadings")), timeout=15
+        request("get", "MeterReadings", source="CIS", get_filter=E.gmr("GetMeterReadings")),
+        timeout=15,
     )
     assert answer.result == "OK", answer.errors
     assert len(hes.received("get", "MeterReadings")) == 1

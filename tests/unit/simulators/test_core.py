@@ -136,7 +136,9 @@ def test_profile_errors_name_the_entry() -> None:
     with pytest.raises(ProfileError, match=r"meters\[0\].*unknown key"):
         profile_from_mapping({"meters": [{"esiid": "1", "meter": "m", "colour": "red"}]})
     with pytest.raises(ProfileError, match="appears twice"):
-        profile_from_mapping({"meters": [{"esiid": "1", "meter": "a"}, {"esiid": "1", "meter": "b"}]})
+        profile_from_mapping(
+            {"meters": [{"esiid": "1", "meter": "a"}, {"esiid": "1", "meter": "b"}]}
+        )
 
 
 def test_catalogue_lists_every_simulator() -> None:
@@ -172,7 +174,9 @@ def bus(tmp_path):
 
 
 def _get(org: str = "REP-X") -> bytes:
-    return request("get", "MeterReadings", source="CIS", organization=org, get_filter=E.gmr("GetMeterReadings"))
+    return request(
+        "get", "MeterReadings", source="CIS", organization=org, get_filter=E.gmr("GetMeterReadings")
+    )
 
 
 def test_simulator_answers_over_the_bus_and_journals(bus) -> None:
@@ -216,7 +220,10 @@ def test_unknown_request_gets_failed_naming_it() -> None:
     sim = Echo("demo")
     body = request("create", "EndDeviceControls", source="CIS")
     answer = Incoming.parse(sim.handle(body), sim.codec)
-    assert answer.result == "FAILED" and "does not serve 'create EndDeviceControls'" in answer.errors[0]["reason"]
+    assert (
+        answer.result == "FAILED"
+        and "does not serve 'create EndDeviceControls'" in answer.errors[0]["reason"]
+    )
 
 
 def test_rest_api_drives_faults_and_clock() -> None:

@@ -1,0 +1,362 @@
+"""The worlds a conformance run plays in (issue 5): the system under test plus the simulators
+playing its counterparts, connected over one transport.
+
+* ``embedded`` (default): cimbus in-process on the embedded bus with a fresh SQLite store; the
+  harness owns cimbus's clock, so day-boundary rules can be checked by moving time.
+* ``amqp`` / ``mqtt``: cimbus in-process with that transport enabled and the simulators
+  connected through RabbitMQ / Mosquitto; with ``--amqp URL`` and no in-process cimbus
+  (``target`` given) the simulators attach to a *deployed* target's broker instead.
+* ``soap``: the requesting system (the ROR) calls cimbus's SOAP endpoint; the other
+  counterparts stay on the embedded bus (in-process) or on ``--amqp`` (deployed target).
+
+Black-box: scenarios touch only the simulators; the in-process cimbus is built from
+``config/demo.toml`` (its routes are what a deployed target needs too) and provisioned from the
+profile the simulators load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from simulators import SIMULATORS
+from simulators._core import Profile, SimClock, load_profile
+
+from .suite import Observed
+
+__all__ = ["DEMO_CONFIG", "TRANSPORTS", "HarnessError", "World", "build_world", "cimbus_config"]
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = REPO / "config" / "demo.toml"
+TRANSPORTS = ("embedded", "soap", "amqp", "mqtt")
+
+
+class HarnessError(RuntimeError):
+    """The world could not be built (bad options, unreachable target or broker)."""
+
+
+class SplitClient:
+    """Requests over one client (SOAP to the target), everything routed to the system over
+    another (its queue on the embedded bus or the broker)."""
+
+    def __init__(self, requests: Any, serving: Any) -> None:
+        self.requests = requests
+        self.serving = serving
+        self.system = serving.system
+        self.queue = getattr(serving, "queue", None)
+
+    def request(self, body: bytes, timeout: float = 30.0) -> bytes:
+        return self.requests.request(body, timeout=timeout)
+
+    def send(self, body: bytes) -> None:
+        self.serving.send(body)
+
+    def serve(self, handler: Any) -> None:
+        self.serving.serve(handler)
+
+    def close(self) -> None:
+        for c in (self.requests, self.serving):
+            with contextlib.suppress(Exception):
+                c.close()
+
+
+@dataclass
+class World:
+    transport: str
+    description: str
+    profile: Profile
+    clock: SimClock
+    controls_clock: bool
+    sims: dict[str, Any] = field(default_factory=dict)
+    runtime: Any = None
+    soap_server: Any = None
+    cleanup: list[Any] = field(default_factory=list)
+
+    def sim(self, name: str) -> Any:
+        try:
+            return self.sims[name]
+        except KeyError:
+            raise HarnessError(
+                f"the scenario needs the {name} simulator, which this world does not run"
+            ) from None
+
+    def mark(self) -> int:
+        return max((e.seq for s in self.sims.values() for e in s.journal), default=0)
+
+    def observed_since(self, mark: int) -> list[Observed]:
+        """Every message the simulators sent to or received from the target since ``mark``."""
+        out = []
+        for sim in self.sims.values():
+            for e in sim.journal:
+                if e.seq <= mark:
+                    continue
+                if e.direction == "out":
+                    frm, to = sim.system, "cimbus"
+                elif e.direction == "in":
+                    frm, to = "cimbus", sim.system
+                else:
+                    frm, to = sim.system, "(fault)"
+                out.append(
+                    Observed(
+                        e.seq,
+                        e.at,
+                        frm,
+                        to,
+                        e.verb,
+                        e.noun,
+                        e.message_id,
+                        e.correlation_id,
+                        e.result,
+                        e.summary,
+                    )
+                )
+        return sorted(out, key=lambda o: o.seq)
+
+    def close(self) -> None:
+        for sim in self.sims.values():
+            with contextlib.suppress(Exception):
+                sim.close()
+        if self.soap_server is not None:
+            with contextlib.suppress(Exception):
+                self.soap_server.stop()
+        if self.runtime is not None:
+            with contextlib.suppress(Exception):
+                self.runtime.stop()
+        self.clock.stop()
+        for fn in self.cleanup:
+            with contextlib.suppress(Exception):
+                fn()
+
+
+def cimbus_config(
+    transport: str,
+    *,
+    store_url: str,
+    amqp: dict[str, Any] | None = None,
+    mqtt_url: str | None = None,
+    names: Any = None,
+) -> Any:
+    """config/demo.toml with the counterpart systems moved to ``transport`` (amqp / mqtt use
+    ``names`` for unique queue names) and a private store."""
+    import tomllib
+
+    from routing.config import Config
+
+    data = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
+    data["store"] = {"url": store_url, "payload_policy": "all"}
+    data["soap"] = {**data.get("soap", {}), "port": 0}
+    data["bus"] = {**data.get("bus", {}), "retry_base": 0.05, "retry_max": 1.0}
+    if transport in ("amqp", "mqtt"):
+        for name, spec in data["systems"].items():
+            if spec.get("transport") == "embedded":
+                spec["transport"] = transport
+                if names is not None:
+                    spec["address"] = names(name)
+        if transport == "amqp":
+            data["amqp"] = {"enabled": True, **(amqp or {})}
+        else:
+            data["mqtt"] = {"enabled": True, **({"url": mqtt_url} if mqtt_url else {})}
+    return Config.from_mapping(data, source=f"{DEMO_CONFIG} ({transport})")
+
+
+def build_world(
+    transport: str = "embedded",
+    *,
+    target: str | None = None,
+    amqp_url: str | None = None,
+    mqtt_url: str | None = None,
+    profile: str | Profile = "demo",
+    simulators: tuple[str, ...] = ("cis", "headend", "mdms"),
+    start: datetime | None = None,
+    soap_port: int | None = None,
+) -> World:
+    """Start the system under test (unless ``target`` names a deployed one) and the
+    simulators, connected over ``transport``."""
+    if transport not in TRANSPORTS:
+        raise HarnessError(f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    clock = SimClock(start or datetime.now(UTC), realtime=True).start()
+    remote = target is not None
+    world = World(transport, "", prof, clock, controls_clock=not remote)
+    try:
+        if remote:
+            _remote(world, transport, target, amqp_url, simulators)
+        else:
+            _in_process(world, transport, amqp_url, mqtt_url, simulators, soap_port)
+    except Exception:
+        world.close()
+        raise
+    return world
+
+
+def _make_sims(world: World, names: tuple[str, ...]) -> dict[str, Any]:
+    sims = {}
+    for name in names:
+        cls = SIMULATORS[name].load()
+        sims[name] = cls(world.profile, clock=world.clock)
+    return sims
+
+
+def _in_process(
+    world: World, transport: str, amqp_url: str | None, mqtt_url: str | None, names: tuple[str, ...]
+) -> None:
+    from cimbus.runtime import Runtime
+
+    tmp = tempfile.mkdtemp(prefix="cimbus-conformance-")
+    store_url = f"sqlite:///{tmp}/cimbus.db"
+    prefix = f"conf{uuid.uuid4().hex[:8]}"
+    if transport == "amqp":
+        url = amqp_url or "amqp://guest:guest@127.0.0.1:5672/%2F"
+        amqp = {
+            "url": url,
+            "exchange": prefix,
+            "inbound_queue": f"{prefix}.in",
+            "dead_letter_exchange": f"{prefix}.dlx",
+        }
+        cfg = cimbus_config(
+            "amqp", store_url=store_url, amqp=amqp, names=lambda n: f"{prefix}.system.{n}"
+        )
+        world.cleanup.append(lambda: _amqp_cleanup(url, prefix, cfg))
+    elif transport == "mqtt":
+        cfg = cimbus_config(
+            "mqtt", store_url=store_url, mqtt_url=mqtt_url, names=lambda n: f"{prefix}/system/{n}"
+        )
+    else:
+        cfg = cimbus_config("embedded", store_url=store_url)
+    runtime = Runtime(cfg, clock=world.clock)
+    world.runtime = runtime
+    runtime.start()
+    provision(runtime, world.profile)
+    if transport == "amqp":
+        amqp_t = [t for t in runtime.transports if getattr(t, "name", "") == "amqp"]
+        if not amqp_t or not amqp_t[0].ready:
+            raise HarnessError(f"cimbus could not connect to RabbitMQ at {cfg.amqp.url}")
+    world.description = f"cimbus in-process ({transport}; {cfg.store.url})"
+    sims = _make_sims(world, names)
+    if transport == "soap":
+        from endpoints.soap.app import create_app
+        from endpoints.soap.client import SoapClient
+        from endpoints.soap.server import ServerThread
+
+        world.soap_server = ServerThread(create_app(runtime.bus, cfg.soap)).start()
+        world.description = (
+            f"cimbus in-process (SOAP at {world.soap_server.url}; counterparts on the embedded bus)"
+        )
+    for name, sim in sims.items():
+        client = _client_for(world, transport, sim.system, cfg, prefix, amqp_url, mqtt_url)
+        if transport == "soap" and name == "cis":
+            client = SplitClient(SoapClient(world.soap_server.url, sim.system), client)
+        sim.attach(client)
+        world.sims[name] = sim
+
+
+def _client_for(
+    world: World,
+    transport: str,
+    system: str,
+    cfg: Any,
+    prefix: str,
+    amqp_url: str | None,
+    mqtt_url: str | None,
+) -> Any:
+    if transport in ("embedded", "soap"):
+        from endpoints.embedded import EmbeddedClient
+
+        return EmbeddedClient(world.runtime.broker, system)
+    if transport == "amqp":
+        from endpoints.amqp import AmqpClient
+
+        return AmqpClient(
+            cfg.amqp.url,
+            system,
+            queue=cfg.routes.systems[system].address,
+            exchange=cfg.amqp.exchange,
+            inbound=cfg.amqp.inbound_queue,
+            dead_letter_exchange=cfg.amqp.dead_letter_exchange,
+        )
+    from endpoints.mqtt import MqttClient
+
+    return MqttClient(cfg.mqtt.url, system)
+
+
+def _remote(
+    world: World, transport: str, target: str | None, amqp_url: str | None, names: tuple[str, ...]
+) -> None:
+    """A deployed target: ``--target amqp://...`` (everything over its broker) or ``--target
+    http://host:port`` (the ROR over SOAP, the counterparts on ``--amqp``)."""
+    if target and target.startswith(("amqp://", "amqps://")):
+        amqp_url, target, transport = target, None, "amqp"
+    elif transport not in ("soap", "amqp"):
+        raise HarnessError(f"a deployed target is reached over soap or amqp, not {transport}")
+    if amqp_url is None:
+        raise HarnessError(
+            "a deployed target needs its broker for the counterpart simulators: give --amqp URL "
+            "(the target must route its systems to the default queues cimbus.system.<NAME>)"
+        )
+    from endpoints.amqp import AmqpClient
+
+    sims = _make_sims(world, names)
+    for name, sim in sims.items():
+        serving = AmqpClient(amqp_url, sim.system)
+        client = serving
+        if name == "cis" and target:
+            from endpoints.soap.client import SoapClient
+
+            client = SplitClient(SoapClient(target, sim.system), serving)
+        sim.attach(client)
+        world.sims[name] = sim
+    world.description = (
+        f"deployed target {target or ''} (counterparts over AMQP at {amqp_url})".replace("  ", " ")
+    )
+
+
+def provision(runtime: Any, profile: Profile) -> None:
+    """Load the profile's usage points into cimbus's SMT registry (what a TDSP's provisioning
+    feed does in production; a deployed target is provisioned with ``cimbus smt load``)."""
+    service = getattr(runtime, "services", {}).get("smt")
+    if service is None:
+        return
+    service.provision_many(
+        [
+            {
+                "esiid": m.esiid,
+                "meter": m.meter,
+                "ror": m.ror,
+                "ams": m.ams,
+                "provisioned": m.provisioned,
+                "interval_minutes": m.interval_minutes,
+                "daily_read": m.daily_read,
+            }
+            for m in profile.meters
+        ]
+    )
+
+
+def _amqp_cleanup(url: str, prefix: str, cfg: Any) -> None:
+    import pika
+
+    conn = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        ch = conn.channel()
+        queues = [cfg.amqp.inbound_queue, f"{prefix}.reply"] + [
+            s.address for s in cfg.routes.systems.values() if s.transport == "amqp"
+        ]
+        for q in queues:
+            for name in (q, f"{q}.dead"):
+                if ch.is_closed:
+                    ch = conn.channel()
+                with contextlib.suppress(Exception):
+                    ch.queue_delete(name)
+        for ex in (cfg.amqp.exchange, cfg.amqp.dead_letter_exchange):
+            if ch.is_closed:
+                ch = conn.channel()
+            with contextlib.suppress(Exception):
+                ch.exchange_delete(ex)
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()

@@ -1,0 +1,3 @@
+"""Conformance suites, one module per use case; importing registers their scenarios."""
+
+from . import odr  # noqa: F401
