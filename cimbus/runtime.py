@@ -3,17 +3,25 @@
 The embedded transport always runs (in-process systems such as the simulators attach to it);
 AMQP and MQTT run when enabled; SOAP is served by ``cimbus serve``. Each cimbus process is one
 worker; several workers share the store (PostgreSQL) and the durable broker queues.
+
+Local services: with ``[smt] enabled`` (the default) the Smart Meter Texas on-demand-read
+service (routing/services/smt, ODR-1..ODR-7) is registered as the local handler
+``[smt] handler`` ("smt"); its ``[smt] registry`` file is loaded when the runtime starts (after
+the store is migrated). ``clock`` gives the services "now" (a simulated clock in tests/demo).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from endpoints.embedded import EmbeddedBroker, EmbeddedTransport
 from routing.bus import Bus
 from routing.config import Config
+from routing.services import SmtService
 
 log = logging.getLogger("cimbus")
 
@@ -21,14 +29,21 @@ log = logging.getLogger("cimbus")
 @dataclass
 class Runtime:
     config: Config
+    clock: Callable[[], datetime] | None = None
     bus: Bus = field(init=False)
     broker: EmbeddedBroker = field(init=False)
     transports: list[Any] = field(default_factory=list, init=False)
+    smt: SmtService | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.bus = Bus(self.config)
+        if self.config.smt.enabled:
+            self.smt = SmtService(self.bus, self.config.smt, clock=self.clock)
+            self.bus.register_local(self.config.smt.handler, self.smt)
         self.broker = EmbeddedBroker()
-        self.transports.append(EmbeddedTransport(self.bus, self.broker))
+        self.transports.append(
+            EmbeddedTransport(self.bus, self.broker, consumers=self.config.bus.embedded_consumers)
+        )
         if self.config.amqp.enabled:
             from endpoints.amqp import AmqpTransport
 
@@ -44,6 +59,9 @@ class Runtime:
 
     def start(self) -> Runtime:
         self.bus.start()
+        registry = self.config.smt.registry_path(self.config.source)
+        if self.smt is not None and registry is not None:
+            self.smt.load_registry(registry)
         for t in self.transports:
             t.start()
         return self
@@ -70,4 +88,11 @@ class Runtime:
             f"transports: {names}" + (", soap" if self.config.soap.enabled else ""),
             f"routes: {len(self.config.routes.routes)} request routes, "
             f"{len(self.config.routes.subscriptions)} subscriptions, {len(self.config.routes.systems)} systems",
+            "smt: "
+            + (
+                f"on-demand read served as local handler {self.config.smt.handler!r}, head-end "
+                f"{self.config.smt.headend}"
+                if self.smt is not None
+                else "disabled"
+            ),
         ]

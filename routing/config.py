@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .routes import RouteTable
@@ -44,6 +45,10 @@ class BusConfig:
     max_attempts: int = 20  # then the message becomes a dead letter
     max_bytes: int = 32 * 1024 * 1024
     max_depth: int = 64
+    #: threads consuming cimbus.in on the embedded bus: a sync request waits in one of them, so
+    #: a system that asks cimbus something while serving it (a DCC forwarding to the head-end)
+    #: needs another one free
+    embedded_consumers: int = 4
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,39 @@ class MqttConfig:
 
 
 @dataclass(frozen=True)
+class SmtConfig:
+    """The Smart Meter Texas on-demand-read service (ODR-1..ODR-7, routing/services/smt,
+    docs/smt.md). It serves the ``local`` system whose address is ``handler``."""
+
+    enabled: bool = True
+    handler: str = "smt"  # the local handler name ([systems.SMT] address)
+    headend: str = "HES"  # the system that reads the meters (TDSP head-end)
+    registry: str = ""  # TOML or CSV file of usage points, loaded (upserted) at start-up
+    timeout: float = 30.0  # seconds to wait for the head-end
+    window_hours: float = 48.0  # longest on-demand window, from the last VEE end (ODR-2)
+    reads_per_day: int = 1  # successful meter reads per ESIID per day; 0 = unlimited (ODR-5)
+    pings_per_day: int = 1  # successful power-status pings per ESIID per day; 0 = unlimited
+    timezone: str = "America/Chicago"  # the day of the throttle
+
+    def registry_path(self, source: str = "<defaults>") -> Path | None:
+        """The registry file; a relative path is relative to the configuration file's folder
+        (``source``) when there is one, else to the working directory."""
+        if not self.registry:
+            return None
+        path = Path(self.registry)
+        if not path.is_absolute() and source and not source.startswith("<"):
+            path = Path(source).parent / path
+        return path
+
+
+@dataclass(frozen=True)
 class Config:
     bus: BusConfig = field(default_factory=BusConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     soap: SoapConfig = field(default_factory=SoapConfig)
     amqp: AmqpConfig = field(default_factory=AmqpConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
+    smt: SmtConfig = field(default_factory=SmtConfig)
     routes: RouteTable = field(default_factory=RouteTable)
     source: str = "<defaults>"
 
@@ -125,7 +157,17 @@ class Config:
         source: str = "<mapping>",
     ) -> Config:
         env = {} if env is None else env
-        known = {"bus", "store", "soap", "amqp", "mqtt", "systems", "routes", "subscriptions"}
+        known = {
+            "bus",
+            "store",
+            "soap",
+            "amqp",
+            "mqtt",
+            "smt",
+            "systems",
+            "routes",
+            "subscriptions",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(
@@ -139,6 +181,7 @@ class Config:
                 soap=_section(SoapConfig, data.get("soap"), source, "soap"),
                 amqp=_section(AmqpConfig, data.get("amqp"), source, "amqp"),
                 mqtt=_section(MqttConfig, data.get("mqtt"), source, "mqtt"),
+                smt=_section(SmtConfig, data.get("smt"), source, "smt"),
                 routes=RouteTable.from_mapping(data, default_timeout=bus.default_timeout),
                 source=source,
             )
@@ -187,6 +230,8 @@ class Config:
             raise ConfigError(f"{where}: [soap] port {self.soap.port} is not a TCP port")
         if self.soap.workers < 1:
             raise ConfigError(f"{where}: [soap] workers must be at least 1")
+        if self.bus.embedded_consumers < 1:
+            raise ConfigError(f"{where}: [bus] embedded_consumers must be at least 1")
         if urlparse(self.amqp.url).scheme not in ("amqp", "amqps"):
             raise ConfigError(
                 f"{where}: [amqp] url {self.amqp.url!r} must start with amqp:// or amqps://"
@@ -205,6 +250,7 @@ class Config:
             raise ConfigError(f"{where}: [mqtt] consumers must be at least 1")
         if self.bus.max_attempts < 1 or self.bus.retry_base <= 0:
             raise ConfigError(f"{where}: [bus] max_attempts and retry_base must be positive")
+        self._check_smt()
         enabled = {"embedded", "local", "soap"}
         if self.amqp.enabled:
             enabled.add("amqp")
@@ -216,6 +262,40 @@ class Config:
                     f"{where}: system {system.name!r} uses transport {system.transport!r}, which is not "
                     f"enabled (set [{system.transport}] enabled = true or CIMBUS_{system.transport.upper()}_URL)"
                 )
+
+    def _check_smt(self) -> None:
+        where, smt = self.source, self.smt
+        if smt.timeout <= 0 or smt.window_hours <= 0:
+            raise ConfigError(f"{where}: [smt] timeout and window_hours must be positive")
+        if smt.reads_per_day < 0 or smt.pings_per_day < 0:
+            raise ConfigError(
+                f"{where}: [smt] reads_per_day and pings_per_day must be 0 (unlimited) or more"
+            )
+        served = [
+            s.name
+            for s in self.routes.systems.values()
+            if s.transport == "local" and s.address == smt.handler
+        ]
+        if not served:
+            return  # nothing reaches the service: its time zone is not even looked up
+        try:
+            ZoneInfo(smt.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: [smt] timezone {smt.timezone!r} is not an IANA time zone known to "
+                "this machine (e.g. America/Chicago; install tzdata if none is)"
+            ) from None
+        if not smt.enabled:
+            raise ConfigError(
+                f"{where}: system {served[0]!r} is served by the local handler {smt.handler!r}, "
+                "but [smt] enabled = false"
+            )
+        headend = self.routes.systems.get(smt.headend)
+        if headend is None or headend.transport == "local":
+            raise ConfigError(
+                f"{where}: [smt] headend {smt.headend!r} must name a configured, non-local system "
+                f"(known: {', '.join(sorted(self.routes.systems)) or 'none'})"
+            )
 
 
 def _section(cls: type, raw: Any, source: str, name: str) -> Any:

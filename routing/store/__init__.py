@@ -12,6 +12,9 @@ correlation table      ``open_correlation``, ``correlation``,                 BU
                        ``complete_correlation``, ``expired_correlations``
 dead letters           ``dead_letter``, ``dead_letters``,                     REL-2
                        ``get_dead_letter``, ``mark_replayed``
+SMT on-demand read     ``upsert_usage_points``, ``usage_point``,              ODR-2,
+                       ``record_vee_end``, ``last_vee_end``,                  ODR-4..ODR-7
+                       ``odr_reserve``, ``odr_settle``, ``odr_used``
 unit of work           ``transaction()``                                      REL-1
 schema                 ``migrate()`` (alembic, keeps data)                    BUS-10
 =====================  =====================================================  ==============
@@ -29,6 +32,7 @@ SQLAlchemy 2 and alembic only: nothing here imports a transport, a simulator or 
 docs/store.md describes the tables, the outbox semantics and how to add a migration.
 """
 
+from ._smt import UsagePoint
 from .records import (
     AuditEntry,
     AuditRecord,
@@ -52,4 +56,5 @@ __all__ = [
     "OutboxItem",
     "OutboxRecord",
     "Store",
+    "UsagePoint",
 ]

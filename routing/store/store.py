@@ -12,17 +12,22 @@ from sqlalchemy.orm import sessionmaker
 
 from . import _migrate
 from ._audit import PAYLOAD_POLICIES, AuditMixin
+from ._batch import BatchMixin
 from ._correlation import CorrelationMixin
 from ._deadletters import DeadLetterMixin
 from ._dedupe import DedupeMixin
 from ._engine import make_engine, parse_url, sqlite_file
 from ._outbox import OutboxMixin
+from ._smt import SmtMixin
 
 DEFAULT_URL = "sqlite:///cimbus.db"
 
 
-class Store(AuditMixin, DedupeMixin, OutboxMixin, CorrelationMixin, DeadLetterMixin):
-    """The audit ledger, MessageID de-duplication, outbox, correlation table and dead letters.
+class Store(
+    AuditMixin, DedupeMixin, OutboxMixin, CorrelationMixin, DeadLetterMixin, SmtMixin, BatchMixin
+):
+    """The audit ledger, MessageID de-duplication, outbox, correlation table and dead letters,
+    plus the SMT on-demand-read state (registry, VEE postings, throttle: ``_smt.py``).
 
     ``url``: ``sqlite:///FILE`` (default ``sqlite:///cimbus.db``; ``sqlite://`` is in-memory,
     for tests) or ``postgresql+psycopg://USER[:PASSWORD]@HOST:PORT/DB``. ``payload_policy``:
@@ -83,6 +88,10 @@ class Store(AuditMixin, DedupeMixin, OutboxMixin, CorrelationMixin, DeadLetterMi
         return _migrate.current_revision(self._engine)
 
     # ------------------------------------------------------------------ unit of work
+    def in_transaction(self) -> bool:
+        """Whether this thread has a ``transaction()`` (or ``batch()``) open."""
+        return getattr(self._local, "session", None) is not None
+
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """Group several calls into one database transaction, committed when the block ends

@@ -26,6 +26,7 @@ from routing.store import (
     DeadLetter,
     OutboxItem,
     Store,
+    UsagePoint,
 )
 from routing.store._migrate import head_revision
 from routing.store._types import UTCDateTime
@@ -684,6 +685,31 @@ class PersistenceContract:
         )
         indexes = {i["name"] for i in sa.inspect(new._engine).get_indexes("audit")}
         assert "ix_audit_received_at" in indexes  # added by 0002
+
+    def test_upgrade_from_0002_adds_the_smt_tables_and_keeps_the_data(
+        self, make_empty_store: MakeStore
+    ) -> None:
+        """0003 (SMT on-demand read, ODR-2/4..7) only adds tables: a 0002 database keeps
+        every row and gets a working registry, VEE state and throttle."""
+        old = make_empty_store()
+        old.migrate("0002")
+        old.record(entry(message_id="before-0003"))
+        old.claim_message_id("before-0003", "CIS")
+        old.enqueue(item(message_id="queued-before-0003"))
+        assert "smt_usage_points" not in sa.inspect(old._engine).get_table_names()
+        old.close()
+
+        new = make_empty_store()
+        new.migrate()
+        assert new.schema_revision() == head_revision()
+        assert [r.message_id for r in new.audit()] == ["before-0003"]
+        assert new.claim_message_id("before-0003", "CIS") is False
+        assert [r.message_id for r in new.claim_due("w1", now=at(0))] == ["queued-before-0003"]
+        tables = set(sa.inspect(new._engine).get_table_names())
+        assert {"smt_usage_points", "smt_vee_postings", "smt_requests"} <= tables
+        new.upsert_usage_points([UsagePoint(esiid="E1", ror="REP-A")])
+        assert new.record_vee_end("E1", T0) and new.last_vee_end("E1") == T0
+        assert new.odr_reserve("E1", "read", "2025-03-01", limit=1, now=T0, expires_at=at(60))
 
     def test_migrate_twice_is_harmless(self, store: Store) -> None:
         store.record(entry())
