@@ -38,7 +38,24 @@ SIMULATORS: dict[str, SimulatorInfo] = {
             "The TDSP's AMI head-end and its meters: 15-minute interval data and register reads, "
             "the service switch (remote connect / disconnect / load limit, trips and automatic "
             "reconnection, local toggles), pings, last gasp and restoration, firmware, alarms.",
-            ("ODR-3", "ODR-6", "B2-3", "B2-4", "B2-8", "B2-10", "B2-11", "B2-12", "B2-13", "B2-14", "B2-15", "B2-16", "D11-1", "D11-7", "DCC-3", "DCC-4"),
+            (
+                "ODR-3",
+                "ODR-6",
+                "B2-3",
+                "B2-4",
+                "B2-8",
+                "B2-10",
+                "B2-11",
+                "B2-12",
+                "B2-13",
+                "B2-14",
+                "B2-15",
+                "B2-16",
+                "D11-1",
+                "D11-7",
+                "DCC-3",
+                "DCC-4",
+            ),
         ),
         SimulatorInfo(
             "mdms",
