@@ -168,60 +168,17 @@ def explain(
     raise typer.Exit(1 if bad else 0)
 
 
-@app.command()
-def demo(
-    once: bool = typer.Option(
-        True, "--once/--serve", help="Exit after the scenarios (the only mode so far)."
-    ),
-) -> None:
-    """Run the system on the embedded default and play the known exchanges.
+def _register_use_case_commands() -> None:
+    """``demo``, ``conformance`` and ``simulate`` live in their own modules (issue 4, 5)."""
+    from .cli_conformance import conformance, demo
+    from .cli_simulate import simulate_app
 
-    So far cimbus has its foundation (profiles, codec, code lists): the demo reads every golden
-    exchange in conformance/exchanges, validates it, binds it, writes it back and checks the
-    round trip, printing one line per exchange. The bus, simulators and use cases join the
-    demo as they land. Exit 0 only when every exchange passed.
-    """
-    from cim_models.codec import Codec, canonical
-    from cim_models.errors import CodecError
-    from cim_models.fastpath import read_interval_series
-    from conformance import EXCHANGES_DIR
+    app.command()(demo)
+    app.command()(conformance)
+    app.add_typer(simulate_app, name="simulate")
 
-    codec = Codec()
-    files = sorted(EXCHANGES_DIR.rglob("*.xml"))
-    if not files:
-        typer.echo(f"error: no golden exchanges under {EXCHANGES_DIR}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"cimbus {__version__} demo: {len(files)} golden exchanges through the CIM codec")
-    failed = 0
-    for path in files:
-        rel = path.relative_to(EXCHANGES_DIR)
-        try:
-            msg = codec.decode(path.read_bytes())
-            out = codec.encode(msg.bind())
-            same = canonical(out) == canonical(msg.to_bytes())
-        except CodecError as exc:
-            failed += 1
-            typer.echo(f"FAIL {rel}: {exc.reason}")
-            continue
-        h = msg.header()
-        line = (
-            f"{h.get('Timestamp', '-'):<26} {h.get('Source', '-'):<12} "
-            f"{(h.get('Verb', '') + ' ' + (msg.noun or '')).strip():<26} {msg.element:<34} "
-            f"id={h.get('MessageID', '-')[:8]} corr={h.get('CorrelationID', '-')[:8]}"
-        )
-        if not same:
-            failed += 1
-            typer.echo(f"FAIL {line}  round trip changed the message")
-            continue
-        extra = ""
-        if msg.noun == "MeterReadings":
-            series = read_interval_series(msg)
-            n = sum(len(x) for x in series)
-            if n:
-                extra = f"  {n} interval readings"
-        typer.echo(f"ok   {line}{extra}")
-    typer.echo(f"{len(files) - failed} passed, {failed} failed")
-    raise typer.Exit(1 if failed else 0)
+
+_register_use_case_commands()
 
 
 def _load_config(config: Path | None):

@@ -17,6 +17,7 @@ profile the simulators load.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -29,7 +30,15 @@ from simulators._core import Profile, SimClock, load_profile
 
 from .suite import Observed
 
-__all__ = ["DEMO_CONFIG", "TRANSPORTS", "HarnessError", "World", "build_world", "cimbus_config"]
+__all__ = [
+    "DEMO_CONFIG",
+    "TRANSPORTS",
+    "HarnessError",
+    "World",
+    "build_world",
+    "cimbus_config",
+    "registry_toml",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "demo.toml"
@@ -139,7 +148,9 @@ def cimbus_config(
     store_url: str,
     amqp: dict[str, Any] | None = None,
     mqtt_url: str | None = None,
+    mqtt: dict[str, Any] | None = None,
     names: Any = None,
+    registry: Path | None = None,
 ) -> Any:
     """config/demo.toml with the counterpart systems moved to ``transport`` (amqp / mqtt use
     ``names`` for unique queue names) and a private store."""
@@ -149,7 +160,8 @@ def cimbus_config(
 
     data = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["store"] = {"url": store_url, "payload_policy": "all"}
-    data["soap"] = {**data.get("soap", {}), "port": 0}
+    if registry is not None:
+        data["smt"] = {**data.get("smt", {}), "registry": str(registry)}
     data["bus"] = {**data.get("bus", {}), "retry_base": 0.05, "retry_max": 1.0}
     if transport in ("amqp", "mqtt"):
         for name, spec in data["systems"].items():
@@ -160,7 +172,11 @@ def cimbus_config(
         if transport == "amqp":
             data["amqp"] = {"enabled": True, **(amqp or {})}
         else:
-            data["mqtt"] = {"enabled": True, **({"url": mqtt_url} if mqtt_url else {})}
+            data["mqtt"] = {
+                "enabled": True,
+                **({"url": mqtt_url} if mqtt_url else {}),
+                **(mqtt or {}),
+            }
     return Config.from_mapping(data, source=f"{DEMO_CONFIG} ({transport})")
 
 
@@ -203,12 +219,20 @@ def _make_sims(world: World, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _in_process(
-    world: World, transport: str, amqp_url: str | None, mqtt_url: str | None, names: tuple[str, ...]
+    world: World,
+    transport: str,
+    amqp_url: str | None,
+    mqtt_url: str | None,
+    names: tuple[str, ...],
+    soap_port: int | None = None,
 ) -> None:
     from cimbus.runtime import Runtime
 
-    tmp = tempfile.mkdtemp(prefix="cimbus-conformance-")
+    tmp = Path(tempfile.mkdtemp(prefix="cimbus-conformance-"))
+    world.cleanup.append(lambda: shutil.rmtree(tmp, ignore_errors=True))
     store_url = f"sqlite:///{tmp}/cimbus.db"
+    registry = tmp / "smt-registry.toml"
+    registry.write_text(registry_toml(world.profile), encoding="utf-8")
     prefix = f"conf{uuid.uuid4().hex[:8]}"
     if transport == "amqp":
         url = amqp_url or "amqp://guest:guest@127.0.0.1:5672/%2F"
@@ -219,31 +243,43 @@ def _in_process(
             "dead_letter_exchange": f"{prefix}.dlx",
         }
         cfg = cimbus_config(
-            "amqp", store_url=store_url, amqp=amqp, names=lambda n: f"{prefix}.system.{n}"
+            "amqp",
+            store_url=store_url,
+            amqp=amqp,
+            names=lambda n: f"{prefix}.system.{n}",
+            registry=registry,
         )
         world.cleanup.append(lambda: _amqp_cleanup(url, prefix, cfg))
     elif transport == "mqtt":
         cfg = cimbus_config(
-            "mqtt", store_url=store_url, mqtt_url=mqtt_url, names=lambda n: f"{prefix}/system/{n}"
+            "mqtt",
+            store_url=store_url,
+            mqtt_url=mqtt_url,
+            mqtt={"topic_prefix": prefix, "client_id": prefix},
+            names=lambda n: f"{prefix}/system/{n}",
+            registry=registry,
         )
     else:
-        cfg = cimbus_config("embedded", store_url=store_url)
+        cfg = cimbus_config("embedded", store_url=store_url, registry=registry)
     runtime = Runtime(cfg, clock=world.clock)
     world.runtime = runtime
     runtime.start()
-    provision(runtime, world.profile)
     if transport == "amqp":
         amqp_t = [t for t in runtime.transports if getattr(t, "name", "") == "amqp"]
         if not amqp_t or not amqp_t[0].ready:
             raise HarnessError(f"cimbus could not connect to RabbitMQ at {cfg.amqp.url}")
     world.description = f"cimbus in-process ({transport}; {cfg.store.url})"
     sims = _make_sims(world, names)
-    if transport == "soap":
+    if transport == "soap" or soap_port is not None:
         from endpoints.soap.app import create_app
-        from endpoints.soap.client import SoapClient
         from endpoints.soap.server import ServerThread
 
-        world.soap_server = ServerThread(create_app(runtime.bus, cfg.soap)).start()
+        world.soap_server = ServerThread(
+            create_app(runtime.bus, cfg.soap), port=soap_port or 0
+        ).start()
+    if transport == "soap":
+        from endpoints.soap.client import SoapClient
+
         world.description = (
             f"cimbus in-process (SOAP at {world.soap_server.url}; counterparts on the embedded bus)"
         )
@@ -281,7 +317,7 @@ def _client_for(
         )
     from endpoints.mqtt import MqttClient
 
-    return MqttClient(cfg.mqtt.url, system)
+    return MqttClient(cfg.mqtt.url, system, topic_prefix=cfg.mqtt.topic_prefix)
 
 
 def _remote(
@@ -290,9 +326,11 @@ def _remote(
     """A deployed target: ``--target amqp://...`` (everything over its broker) or ``--target
     http://host:port`` (the ROR over SOAP, the counterparts on ``--amqp``)."""
     if target and target.startswith(("amqp://", "amqps://")):
-        amqp_url, target, transport = target, None, "amqp"
-    elif transport not in ("soap", "amqp"):
-        raise HarnessError(f"a deployed target is reached over soap or amqp, not {transport}")
+        amqp_url, target = target, None
+    elif not (target and target.startswith(("http://", "https://"))):
+        raise HarnessError(
+            f"--target must be an http(s):// SOAP URL or an amqp:// broker URL, not {target!r}"
+        )
     if amqp_url is None:
         raise HarnessError(
             "a deployed target needs its broker for the counterpart simulators: give --amqp URL "
@@ -315,26 +353,23 @@ def _remote(
     )
 
 
-def provision(runtime: Any, profile: Profile) -> None:
-    """Load the profile's usage points into cimbus's SMT registry (what a TDSP's provisioning
-    feed does in production; a deployed target is provisioned with ``cimbus smt load``)."""
-    service = getattr(runtime, "services", {}).get("smt")
-    if service is None:
-        return
-    service.provision_many(
-        [
-            {
-                "esiid": m.esiid,
-                "meter": m.meter,
-                "ror": m.ror,
-                "ams": m.ams,
-                "provisioned": m.provisioned,
-                "interval_minutes": m.interval_minutes,
-                "daily_read": m.daily_read,
-            }
-            for m in profile.meters
+def registry_toml(profile: Profile) -> str:
+    """The profile's usage points as an SMT registry file (docs/smt.md): what a TDSP's
+    provisioning feed gives SMT. ``cimbus smt registry`` writes the same for a deployed target."""
+    lines = ["# SMT registry generated from simulator profile " + repr(profile.name), ""]
+    for m in profile.meters:
+        lines += [
+            "[[usage_points]]",
+            f'esiid = "{m.esiid}"',
+            f'meter_number = "{m.meter}"',
+            f'ror = "{m.ror}"',
+            f"ams = {str(m.ams).lower()}",
+            f"provisioned = {str(m.provisioned).lower()}",
+            f"interval_minutes = {m.interval_minutes}",
+            f"daily_read = {str(m.daily_read).lower()}",
+            "",
         ]
-    )
+    return "\n".join(lines)
 
 
 def _amqp_cleanup(url: str, prefix: str, cfg: Any) -> None:

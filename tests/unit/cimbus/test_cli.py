@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from cimbus import __version__
@@ -35,12 +38,73 @@ def test_explain_refuses_bad_codes_with_exit_1() -> None:
     assert "Traceback" not in result.output
 
 
-def test_demo_plays_every_golden_exchange() -> None:
-    result = runner.invoke(app, ["demo", "--once"])
+def test_demo_once_plays_the_scenarios_and_exits_0() -> None:
+    """`cimbus demo --once` (what `make demo` runs, then keeps serving): cimbus and every
+    simulator on the embedded bus, the ODR scenarios played, one line per exchange."""
+    result = runner.invoke(app, ["demo", "--once", "--port", "0"])
     assert result.exit_code == 0, result.output
-    last = result.output.strip().splitlines()[-1]
-    passed = int(last.split()[0])
-    assert last.endswith("passed, 0 failed") and passed >= 60
+    assert result.output.strip().splitlines()[-1] == "7 passed, 0 failed"
+    for req in (f"ODR-{i}" for i in range(1, 8)):
+        assert f"PASS {req}" in result.output
+    # exchanges as readable lines: time, from -> to, verb noun, IDs, result
+    assert re.search(r"CIS -> SMT +get MeterReadings +id=\w{8} +OK", result.output), result.output
+    assert re.search(r"CIS -> SMT +get MeterReadings +id=\w{8} +FAILED 2\.12", result.output)
+    assert "MDMS -> subscribers created MeterReadings" in result.output
+
+
+def test_demo_once_fails_when_a_scenario_fails(monkeypatch) -> None:
+    from cim_models import codes
+
+    monkeypatch.setattr("routing.services.smt.messages.NON_VEE", codes.DEVICE_VALID)
+    result = runner.invoke(app, ["demo", "--once", "--port", "0", "--quiet"])
+    assert result.exit_code == 1
+    assert "FAIL ODR-3" in result.output
+
+
+def test_demo_keeps_serving_soap_with_the_wsdl_list_and_a_try_it() -> None:
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cimbus.cli", "demo", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C stops" in line:
+                break
+        out = "".join(lines)
+        assert "cimbus is serving" in out, out
+        url = re.search(r"SOAP at (http://[\d.:]+)/ws", out).group(1)
+        assert f"{url}/ws/GetMeterReadings?wsdl" in out
+        assert "curl -s" in out and "from zeep import Client" in out
+        assert httpx.get(f"{url}/ws/GetMeterReadings?wsdl").status_code == 200
+        curl = re.search(r"--data-binary @(\S+)", out).group(1)
+        body = Path(curl).read_bytes()
+        answer = httpx.post(
+            f"{url}/ws/GetMeterReadings",
+            content=body,
+            headers={
+                "Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": '"http://iec.ch/TC57/2011/MeterReadings/GetMeterReadings"',
+            },
+        )
+        assert answer.status_code == 200 and b"<msg:Result>OK</msg:Result>" in answer.content
+        assert b'ReadingQualityType ref="2.0.0"' in answer.content
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def test_no_arguments_shows_help() -> None:

@@ -1,0 +1,164 @@
+"""``cimbus simulate <name>``: run one simulator alone (issue 4).
+
+One sub-command per simulator in :data:`simulators.SIMULATORS`; each one's help says what it
+simulates and which requirement IDs it serves. With ``--transport embedded`` (the default) the
+simulator runs beside an in-process cimbus (config/demo.toml), so it works with nothing
+installed; with ``amqp`` / ``mqtt`` it attaches to a deployed cimbus's broker. Its REST API
+(status, journal, fault knobs, clock, plus its own routes) is served on ``--port``.
+``--stats`` loads the population, prints start-up time and memory, and exits (the ``load``
+profile has 100,000 meters).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from simulators import SIMULATORS
+
+simulate_app = typer.Typer(
+    help="Run a simulator of a counterpart system (headend, mdms, cis, oms, dcc, crm, field).",
+    no_args_is_help=True,
+)
+
+
+def _run(
+    name: str,
+    profile: str,
+    transport: str,
+    url: str | None,
+    system: str | None,
+    port: int,
+    speed: float,
+    stats: bool,
+    config: Path | None,
+) -> None:
+    from simulators._core import ProfileError, SimClock, load_profile
+
+    t0 = time.perf_counter()
+    try:
+        prof = load_profile(profile)
+    except ProfileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    t_profile = time.perf_counter() - t0
+    cls = SIMULATORS[name].load()
+    clock = SimClock(prof.start, realtime=True, speed=speed)
+    sim = cls(prof, clock=clock, **({"system": system} if system else {}))
+    t_total = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    typer.echo(
+        f"{name} simulator ({sim.system}): profile {prof.name!r} with {len(prof.meters):,} meters, "
+        f"{len(prof.customers):,} customers; loaded in {t_profile:.2f} s, started in {t_total:.2f} s; "
+        f"peak memory {rss_mb:,.0f} MB"
+    )
+    if stats:
+        raise typer.Exit(0)
+    runtime = None
+    if transport == "embedded":
+        from cimbus.runtime import Runtime
+        from conformance.harness import DEMO_CONFIG
+        from routing.config import Config
+        from routing.errors import ConfigError
+
+        try:
+            cfg = Config.load(config or DEMO_CONFIG)
+        except ConfigError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        runtime = Runtime(cfg).start()
+        client_factory = lambda: _embedded(runtime, sim.system)  # noqa: E731
+        typer.echo(f"in-process cimbus: {', '.join(runtime.describe())}")
+    else:
+        from simulators._core import connect
+
+        client_factory = lambda: connect(transport, sim.system, url=url)  # noqa: E731
+    try:
+        sim.attach(client_factory())
+    except Exception as exc:
+        typer.echo(f"error: cannot connect the {name} simulator over {transport}: {exc}", err=True)
+        if runtime is not None:
+            runtime.stop()
+        raise typer.Exit(1) from None
+    clock.start()
+    typer.echo(
+        f"serving {', '.join(f'{v} {n}' for v, n in sim.serves) or 'events only'} as {sim.system} over {transport}"
+    )
+    typer.echo(
+        f"REST API: http://127.0.0.1:{port}/ (status, /journal, /faults, /clock); Ctrl-C stops"
+    )
+    try:
+        import uvicorn
+
+        uvicorn.run(sim.api(), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        sim.close()
+        clock.stop()
+        if runtime is not None:
+            runtime.stop()
+
+
+def _embedded(runtime, system: str):
+    from endpoints.embedded import EmbeddedClient
+
+    return EmbeddedClient(runtime.broker, system)
+
+
+def _make_command(name: str) -> None:
+    info = SIMULATORS[name]
+
+    def command(
+        profile: str = typer.Option(
+            "demo", "--profile", help="Profile name (simulators/profiles) or TOML path."
+        ),
+        transport: str = typer.Option(
+            "embedded",
+            "--transport",
+            "-t",
+            help="embedded (beside an in-process cimbus), amqp or mqtt.",
+        ),
+        url: str | None = typer.Option(
+            None, "--url", help="Broker URL for amqp / mqtt (default: the local broker)."
+        ),
+        system: str | None = typer.Option(
+            None, "--system", help=f"Bus system name (default {info.system})."
+        ),
+        port: int = typer.Option(
+            8100, "--port", "-p", min=1, max=65535, help="Port of the simulator's REST API."
+        ),
+        speed: float = typer.Option(
+            1.0, "--speed", min=0.001, help="Simulated seconds per real second."
+        ),
+        stats: bool = typer.Option(
+            False, "--stats", help="Print start-up time and memory, then exit."
+        ),
+        config: Path | None = typer.Option(
+            None, "--config", "-c", help="cimbus configuration for --transport embedded."
+        ),
+    ) -> None:
+        if transport not in ("embedded", "amqp", "mqtt"):
+            typer.echo(
+                f"error: --transport must be embedded, amqp or mqtt, not {transport!r}", err=True
+            )
+            raise typer.Exit(2)
+        _run(name, profile, transport, url, system, port, speed, stats, config)
+
+    reqs = ", ".join(info.requirements)
+    command.__doc__ = f"{info.summary}\n\nBus system {info.system}. Serves {reqs}."
+    simulate_app.command(
+        name, help=f"{info.summary} Bus system {info.system}. Requirements: {reqs}."
+    )(command)
+
+
+for _name in SIMULATORS:
+    _make_command(_name)
+
+
+__all__ = ["simulate_app"]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(simulate_app())
