@@ -22,7 +22,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -36,11 +37,14 @@ from .envelope import Envelope, utcnow
 from .errors import TargetTimeout, UnsupportedRequest
 from .pipeline import Exchange, Pipeline, default_steps
 from .routes import System
-from .store import Correlation, OutboxItem, Store
+from .store import Correlation, OutboxItem, OutboxRecord, Store
 from .transport import Delivery, Outbound, PermanentDeliveryError, deliver_all
 
 LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
 MESSAGING_TRANSPORTS = frozenset({"embedded", "amqp", "mqtt"})
+HANDOFF_MAX = 5000  # outbox entries waiting in memory before batches leave them pending
+HANDOFF_MARGIN = 5.0  # seconds of lease an entry in memory must have left to be sent
+DELIVERED_FLUSH = 0.2  # seconds the outbox thread may defer marking confirmed entries delivered
 Authoriser = Callable[[Envelope, str | None], None]
 
 
@@ -134,6 +138,12 @@ class Bus:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_sweep = 0.0
+        # outbox entries a batch wrote already claimed for this worker: delivered from memory
+        self._handoff: deque[OutboxRecord] = deque()
+        self._last_claim = 0.0
+        # confirmed outbox entries the outbox thread has not marked delivered yet
+        self._delivered: list[int] = []
+        self._delivered_since = 0.0
 
     # ------------------------------------------------------------------ wiring
     def register_transport(self, outbound: Outbound) -> None:
@@ -170,6 +180,21 @@ class Bus:
         # reply is built, stored or recorded as sent. SOAP (and direct calls) always answer.
         ex.answer = transport not in MESSAGING_TRANSPORTS or reply_to is not None
         return self.pipeline.run(ex, self)
+
+    def handle_many(
+        self, items: Sequence[tuple[bytes, str | None, dict[str, Any] | None]], *, transport: str
+    ) -> list[Exchange]:
+        """Run several inbound messages (``(raw, reply_to, meta)`` each) with ONE store
+        transaction for the batch (``Pipeline.run_many``): the per-message outcome is that of
+        :meth:`handle` one after the other, at a fraction of the store cost. Returns the
+        exchanges in the order given; never raises for bad input. A transport acknowledges
+        the batch only after this returns (everything in it is durable then)."""
+        exchanges = []
+        for raw, reply_to, meta in items:
+            ex = Exchange(raw=raw, transport=transport, reply_to=reply_to, meta=dict(meta or {}))
+            ex.answer = transport not in MESSAGING_TRANSPORTS or reply_to is not None
+            exchanges.append(ex)
+        return self.pipeline.run_many(exchanges, self)
 
     # ------------------------------------------------------------------ used by steps
     def claim(self, env: Envelope) -> bool:
@@ -285,9 +310,47 @@ class Bus:
         return self.handle(body, transport=transport, meta={"in_reply_to": correlation_id})
 
     # ------------------------------------------------------------------ outbox worker
-    def run_outbox_once(self, limit: int = 200) -> int:
-        """Deliver what is due now; returns the number of entries handled."""
-        items = self.store.claim_due(self.worker_id, limit=limit)
+    def outbox_claimer(self) -> str | None:
+        """Who a batch (``Pipeline.run_many``) claims its new outbox entries for: this worker
+        while its outbox thread runs and has not much handed off yet (they are then
+        delivered straight from memory, without a claim query), else None (they stay
+        pending for any worker's ``claim_due``)."""
+        if not self._threads or self._stop.is_set() or len(self._handoff) >= HANDOFF_MAX:
+            return None
+        return self.worker_id
+
+    def hand_off(self, items: Sequence[OutboxRecord]) -> None:
+        """Committed outbox entries claimed for this worker (see :meth:`outbox_claimer`)."""
+        if items:
+            self._handoff.extend(items)
+            self._kick.set()
+
+    def _take_handoff(self, limit: int) -> list[OutboxRecord]:
+        taken: list[OutboxRecord] = []
+        soon = utcnow() + timedelta(seconds=HANDOFF_MARGIN)
+        while self._handoff and len(taken) < limit:
+            item = self._handoff.popleft()
+            if item.lease_until is not None and item.lease_until <= soon:
+                continue  # its lease (nearly) ran out: left to claim_due, never sent twice
+            taken.append(item)
+        return taken
+
+    def run_outbox_once(self, limit: int = 200, *, defer_marks: bool = False) -> int:
+        """Deliver what is due now; returns the number of entries handled. ``defer_marks``
+        (the outbox thread): confirmed entries are marked delivered in one transaction every
+        few batches (:meth:`_flush_delivered`) instead of one per batch; until then they stay
+        claimed under their lease, so a crash in between only sends them once more (the
+        receiver de-duplicates by MessageID), as a crash between confirm and mark always
+        could."""
+        items = self._take_handoff(limit)
+        now = time.monotonic()
+        # entries in the database (retries, other workers' expired leases, the per-message
+        # path): every poll interval even while batches keep the hand-off busy
+        if len(items) < limit and (
+            not items or now - self._last_claim >= self.config.bus.outbox_poll
+        ):
+            self._last_claim = now
+            items += self.store.claim_due(self.worker_id, limit=limit - len(items))
         if not items:
             return 0
         by_transport: dict[str, list[Any]] = {}
@@ -312,7 +375,10 @@ class Bus:
                     delivered.append(item.id)
                     if outcome:
                         replies.append((item, outcome))
-            self.store.mark_delivered_many(delivered)  # one transaction per confirmed batch
+            if defer_marks:
+                self._delivered.extend(delivered)
+            else:
+                self.store.mark_delivered_many(delivered)  # one transaction per confirmed batch
             for item, reply in replies:  # a synchronous transport answered: process that too
                 self.handle(reply, transport=transport, meta={"in_reply_to": item.message_id})
         return len(items)
@@ -375,11 +441,29 @@ class Bus:
             n += 1
         return n
 
+    def _flush_delivered(self, *, force: bool = False) -> None:
+        """Mark the deferred confirmed entries delivered (one statement): when there are
+        many, when the oldest waited ``DELIVERED_FLUSH`` seconds, or when forced (idle, stop)."""
+        if not self._delivered:
+            self._delivered_since = time.monotonic()
+            return
+        now = time.monotonic()
+        if (
+            not force
+            and len(self._delivered) < 2000
+            and now - self._delivered_since < DELIVERED_FLUSH
+        ):
+            return
+        ids, self._delivered = self._delivered, []
+        self._delivered_since = now
+        self.store.mark_delivered_many(ids)
+
     def _outbox_loop(self) -> None:
         poll = self.config.bus.outbox_poll
         while not self._stop.is_set():
             try:
-                handled = self.run_outbox_once()
+                handled = self.run_outbox_once(defer_marks=True)
+                self._flush_delivered(force=not handled)
                 now = time.monotonic()
                 if now - self._last_sweep > 1.0:
                     self._last_sweep = now
@@ -411,6 +495,17 @@ class Bus:
         for t in self._threads:
             t.join(timeout=5)
         self._threads.clear()
+        try:
+            self._flush_delivered(force=True)
+        except Exception:  # they stay claimed: sent once more after their lease
+            self.log.exception("marking %d delivered outbox entries failed", len(self._delivered))
+        left = [item.id for item in self._handoff]
+        self._handoff.clear()
+        if left:  # claimed for this worker but not sent: back to pending for any worker
+            try:
+                self.store.release_claims(left, self.worker_id)
+            except Exception:  # their lease expires anyway
+                self.log.exception("releasing %d claimed outbox entries failed", len(left))
 
     def __enter__(self) -> Bus:
         return self.start()

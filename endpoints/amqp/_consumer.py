@@ -54,10 +54,20 @@ class Inbound:
 
 #: A delivery -> how to settle it: "ack", "requeue" or "reject".
 Handler = Callable[[Inbound], str]
+#: Several deliveries -> how to settle each (same order).
+BatchHandler = Callable[[list[Inbound]], list[str]]
 
 
 class ConsumerLoop:
-    """Consume ``queues`` with ``handler`` on ``workers`` threads; reconnect when needed."""
+    """Consume ``queues`` with ``handler`` on ``workers`` threads; reconnect when needed.
+
+    With a ``batch_handler``, deliveries for which ``batchable`` says yes (all when it is
+    None) are not handed to the workers one by one: they queue for one batch thread, which
+    takes everything that arrived meanwhile (at most ``max_batch``), runs the batch handler on
+    it and settles the whole batch in one callback on the connection's thread (one
+    ``basic_ack(multiple=True)`` where the tags allow). Under load the batches grow by
+    themselves (up to ``prefetch``); a lone delivery is handled at once, without waiting.
+    """
 
     def __init__(
         self,
@@ -72,6 +82,9 @@ class ConsumerLoop:
         name: str = "cimbus-amqp-consumer",
         backoff_cap: float = 5.0,
         drain_timeout: float = 5.0,
+        batch_handler: BatchHandler | None = None,
+        batchable: Callable[[Inbound], bool] | None = None,
+        max_batch: int = 100,
     ) -> None:
         self.url = url
         self.queues = list(queues)
@@ -91,6 +104,15 @@ class ConsumerLoop:
         self._lock = threading.Lock()
         self._inflight = 0  # deliveries of the current connection not settled yet
         self._generation = 0  # which connection: settlements of a dead one do not count
+        self.batch_handler = batch_handler
+        self.batchable = batchable
+        self.max_batch = max(1, max_batch)
+        self.batches = 0  # batches handled (for tests and metrics)
+        self._cond = threading.Condition(self._lock)
+        self._buffer: list[tuple[Any, int, Any, Inbound]] = []  # waiting for the batch thread
+        self._batch_thread: threading.Thread | None = None
+        self._batch_stop = False
+        self._unsettled: set[int] = set()  # delivery tags of the channel (connection thread)
 
     @property
     def ready(self) -> bool:
@@ -105,6 +127,12 @@ class ConsumerLoop:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=self.name)
             self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
             self._thread.start()
+            if self.batch_handler is not None:
+                self._batch_stop = False
+                self._batch_thread = threading.Thread(
+                    target=self._batch_run, name=f"{self.name} batch", daemon=True
+                )
+                self._batch_thread.start()
         return self
 
     def stop(self, timeout: float | None = None) -> None:
@@ -120,6 +148,13 @@ class ConsumerLoop:
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout if timeout is not None else self.drain_timeout + 2)
+        batcher, self._batch_thread = self._batch_thread, None
+        if batcher is not None:
+            with self._cond:
+                self._batch_stop = True
+                self._buffer.clear()  # not settled: RabbitMQ redelivers them
+                self._cond.notify_all()
+            batcher.join(self.drain_timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -137,7 +172,9 @@ class ConsumerLoop:
                 with self._lock:
                     self._generation += 1
                     self._inflight = 0
+                    self._buffer.clear()  # from the dead connection: redelivered
                     generation = self._generation
+                self._unsettled = set()
                 if self.topology is not None:
                     self.topology.declare(channel, exclusive=self.declare_exclusive)
                 channel.basic_qos(prefetch_count=self.prefetch)
@@ -197,6 +234,13 @@ class ConsumerLoop:
             routing_key=method.routing_key,
             delivery_tag=method.delivery_tag,
         )
+        self._unsettled.add(m.delivery_tag)
+        if self.batch_handler is not None and (self.batchable is None or self.batchable(m)):
+            with self._cond:
+                self._inflight += 1
+                self._buffer.append((conn, generation, channel, m))
+                self._cond.notify()
+            return
         with self._lock:
             self._inflight += 1
         assert self._pool is not None
@@ -218,7 +262,74 @@ class ConsumerLoop:
         except Exception:  # the connection is gone: RabbitMQ redelivers the message
             self._done(generation)
 
+    # ---------------------------------------------------------------- batch thread
+    def _batch_run(self) -> None:
+        assert self.batch_handler is not None
+        while True:
+            with self._cond:
+                while not self._buffer and not self._batch_stop:
+                    self._cond.wait(0.5)
+                if self._batch_stop:
+                    return
+                taken = self._buffer[: self.max_batch]
+                del self._buffer[: self.max_batch]
+            # one connection's deliveries per batch (normally all of them)
+            conn, generation, channel, _ = taken[0]
+            same = [t for t in taken if t[1] == generation]
+            if len(same) < len(taken):
+                with self._cond:
+                    self._buffer[:0] = [t for t in taken if t[1] != generation]
+            ms = [t[3] for t in same]
+            try:
+                actions = self.batch_handler(ms)
+                if len(actions) != len(ms):
+                    raise RuntimeError(f"batch handler settled {len(actions)} of {len(ms)}")
+            except Exception:  # handlers apply the policy themselves; this is a last resort
+                log.exception("%s: batch handler failed on %d deliveries", self.name, len(ms))
+                actions = [REQUEUE] * len(ms)
+            self.batches += 1
+            settlements = [(m.delivery_tag, a) for m, a in zip(ms, actions, strict=True)]
+            try:
+                conn.add_callback_threadsafe(
+                    partial(self._settle_many, generation, channel, settlements)
+                )
+            except Exception:  # the connection is gone: RabbitMQ redelivers the messages
+                self._done(generation, len(settlements))
+
+    def _settle_many(
+        self, generation: int, channel: Any, settlements: list[tuple[int, str]]
+    ) -> None:
+        """Settle a batch on the connection's thread: the acks whose tags cover every
+        unsettled tag up to the highest of them go as one ``multiple=True`` ack."""
+        try:
+            if channel.is_open and generation == self._generation:
+                acks = sorted(tag for tag, action in settlements if action == ACK)
+                if acks:
+                    ackset = set(acks)
+                    upto = None
+                    for tag in sorted(t for t in self._unsettled if t <= acks[-1]):
+                        if tag not in ackset:
+                            break
+                        upto = tag
+                    if upto is not None:
+                        channel.basic_ack(upto, multiple=True)
+                    for tag in acks:
+                        if upto is None or tag > upto:
+                            channel.basic_ack(tag)
+                for tag, action in settlements:
+                    if action == REJECT:
+                        channel.basic_reject(tag, requeue=False)
+                    elif action != ACK:
+                        channel.basic_nack(tag, requeue=True)
+                self._unsettled.difference_update(tag for tag, _ in settlements)
+        except Exception:
+            log.debug("%s: settling a batch failed", self.name, exc_info=True)
+        finally:
+            self._done(generation, len(settlements))
+
     def _settle(self, generation: int, channel: Any, tag: int, action: str) -> None:
+        if generation == self._generation:
+            self._unsettled.discard(tag)
         try:
             if channel.is_open:
                 if action == ACK:
@@ -232,10 +343,10 @@ class ConsumerLoop:
         finally:
             self._done(generation)
 
-    def _done(self, generation: int) -> None:
+    def _done(self, generation: int, n: int = 1) -> None:
         with self._lock:
             if generation == self._generation:
-                self._inflight -= 1
+                self._inflight -= n
 
 
 def settle_failure(
@@ -296,6 +407,7 @@ __all__ = [
     "ACK",
     "REJECT",
     "REQUEUE",
+    "BatchHandler",
     "ConsumerLoop",
     "Handler",
     "Inbound",

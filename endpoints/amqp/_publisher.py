@@ -131,6 +131,63 @@ class ConfirmTracker:
         return out
 
 
+_PENDING: Any = object()
+
+
+class _BatchWaiter:
+    """The outcomes of one ``publish_many`` call; settled on the I/O thread only."""
+
+    __slots__ = ("event", "left", "outcomes")
+
+    def __init__(self, n: int) -> None:
+        self.outcomes: list[Any] = [_PENDING] * n
+        self.left = n
+        self.event = threading.Event()
+
+    def wait(self, timeout: float) -> list[Exception | None]:
+        self.event.wait(timeout)
+        out: list[Exception | None] = []
+        for outcome in list(self.outcomes):
+            if outcome is _PENDING:
+                out.append(
+                    DeliveryError(f"no publisher confirm from RabbitMQ within {timeout:g} s")
+                )
+            elif outcome is None or isinstance(outcome, DeliveryError):
+                out.append(outcome)
+            else:  # anything else is still a failed delivery for the outbox
+                out.append(DeliveryError(f"{type(outcome).__name__}: {outcome}"))
+        return out
+
+
+class _Slot:
+    """One message of a :class:`_BatchWaiter`, with the part of the Future API the
+    tracker uses (``done``, ``set_result``, ``set_exception``)."""
+
+    __slots__ = ("batch", "index")
+
+    def __init__(self, batch: _BatchWaiter, index: int) -> None:
+        self.batch = batch
+        self.index = index
+
+    def done(self) -> bool:
+        return self.batch.outcomes[self.index] is not _PENDING
+
+    def set_result(self, _result: None) -> None:
+        self._set(None)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._set(exc)
+
+    def _set(self, outcome: Any) -> None:
+        batch = self.batch
+        if batch.outcomes[self.index] is not _PENDING:
+            return
+        batch.outcomes[self.index] = outcome
+        batch.left -= 1
+        if batch.left == 0:
+            batch.event.set()
+
+
 def _settle(results: list[tuple[Future[None], Exception | None]]) -> None:
     for future, exc in results:
         if future.done():
@@ -198,13 +255,17 @@ class Publisher:
     def submit(self, items: Sequence[Publish]) -> list[Future[None]]:
         """Hand messages to the I/O thread; each future settles on its confirm."""
         futures: list[Future[None]] = [Future() for _ in items]
+        self._hand_over(items, futures)
+        return futures
+
+    def _hand_over(self, items: Sequence[Publish], futures: Sequence[Any]) -> None:
         if not items:
-            return futures
+            return
         if not self._ready.is_set() or self._ioloop is None or self._stopping:
             exc = PublisherUnavailable("not connected to RabbitMQ (reconnecting)")
             for f in futures:
                 f.set_exception(exc)
-            return futures
+            return
         pairs = list(zip(items, futures, strict=True))
         try:
             self._ioloop.add_callback_threadsafe(lambda: self._enqueue(pairs))
@@ -212,14 +273,18 @@ class Publisher:
             for f in futures:
                 if not f.done():
                     f.set_exception(PublisherUnavailable(f"publisher stopped: {exc}"))
-        return futures
 
     def publish_many(
         self, items: Sequence[Publish], *, timeout: float = 10.0
     ) -> list[Exception | None]:
-        """Publish and wait for every confirm; per message None or the DeliveryError."""
-        futures = self.submit(items)
-        return wait_all(futures, timeout)
+        """Publish and wait for every confirm; per message None or the DeliveryError. One
+        waiter for the whole batch (not a Future per message: that cost more than the
+        publish itself on the outbox's hot path)."""
+        if not items:
+            return []
+        batch = _BatchWaiter(len(items))
+        self._hand_over(items, [_Slot(batch, i) for i in range(len(items))])
+        return batch.wait(timeout)
 
     def publish(self, item: Publish, *, timeout: float = 10.0) -> None:
         (outcome,) = self.publish_many([item], timeout=timeout)

@@ -15,6 +15,13 @@ Per inbound delivery: ``Bus.handle`` (which records the outcome in the store; it
 bad input), then the reply to the delivery's ``reply_to`` (persistent, correlation_id = the
 request's MessageID) and its confirm, then ``basic_ack``. A fault inside cimbus goes through
 the :mod:`~endpoints.amqp.policy` (requeue once, then dead-letter with the reason).
+
+Batches (issue 3): events and replies on ``cimbus.in`` (which never wait for anything) go to
+one batch thread instead: it takes every delivery that arrived meanwhile (at most ``batch``)
+and runs them through ``Bus.handle_many`` (one store transaction for all), publishes their
+replies and waits for those confirms together, then acks the batch at once. Requests, which
+may be synchronous and wait for their reply, keep the per-message workers. ``batch=1`` turns
+batching off.
 """
 
 from __future__ import annotations
@@ -27,12 +34,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from endpoints.embedded import message_id_of
+from routing.envelope import EVENT_VERBS
 from routing.transport import Delivery
 
 from ._consumer import ACK, REQUEUE, ConsumerLoop, Inbound, publish_dead_letter, settle_failure
 from ._publisher import Publish, Publisher, PublisherUnavailable, Unroutable
 from .policy import FailurePolicy
-from .properties import WireFields
+from .properties import WireFields, header_field
 from .topology import Topology
 
 if TYPE_CHECKING:
@@ -57,6 +65,7 @@ class AmqpTransport:
         max_length: int | None = None,
         publish_timeout: float = 10.0,
         backoff_cap: float = 5.0,
+        batch: int = 100,
     ) -> None:
         self.bus = bus
         self.config = config
@@ -84,6 +93,9 @@ class AmqpTransport:
             workers=workers,
             name=f"cimbus-amqp-in {bus.worker_id}",
             backoff_cap=backoff_cap,
+            batch_handler=self._on_batch if batch > 1 else None,
+            batchable=_never_waits,
+            max_batch=batch,
         )
         self._replies = ConsumerLoop(
             config.url,
@@ -133,27 +145,11 @@ class AmqpTransport:
 
     # ---------------------------------------------------------------- inbound
     def _on_message(self, m: Inbound) -> str:
-        meta: dict[str, Any] = {
-            "properties": m.fields.as_dict(),
-            "redelivered": m.redelivered,
-            "queue": m.queue,
-            "raw": m,
-        }
-        if m.fields.user_id:  # RabbitMQ checked it against the connection's user
-            meta["principal"] = m.fields.user_id
+        meta = self._meta(m)
         try:
             ex = self.bus.handle(m.body, transport=self.name, reply_to=m.fields.reply_to, meta=meta)
             if ex.reply is not None and m.fields.reply_to:
-                env = ex.envelope
-                fields = WireFields(
-                    message_id=message_id_of(ex.reply) or str(uuid.uuid4()),
-                    correlation_id=(env.message_id if env else None) or m.fields.message_id,
-                    verb="reply",
-                    noun=(env.noun if env else "") or m.fields.noun,
-                    source=self.bus.name,
-                    result=ex.result or "",
-                )
-                self._send(m.fields.reply_to, ex.reply, fields)
+                self._send(m.fields.reply_to, ex.reply, self._reply_fields(m, ex))
         except PublisherUnavailable as exc:  # not the message's fault: try again later
             log.warning("AMQP: cannot answer %s now (%s); requeued", m.fields.message_id, exc)
             self.publisher.wait_ready(self.backoff_cap)
@@ -163,6 +159,85 @@ class AmqpTransport:
                 m, exc, policy=self.policy, dead_letter=self._dead_letter, who="cimbus"
             )
         return ACK
+
+    def _meta(self, m: Inbound) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "properties": m.fields.as_dict(),
+            "redelivered": m.redelivered,
+            "queue": m.queue,
+            "raw": m,
+        }
+        if m.fields.user_id:  # RabbitMQ checked it against the connection's user
+            meta["principal"] = m.fields.user_id
+        return meta
+
+    def _on_batch(self, ms: list[Inbound]) -> list[str]:
+        """Several deliveries through ``Bus.handle_many`` (one store transaction), their
+        replies published together; how to settle each."""
+        if len(ms) == 1:  # nothing to share: the per-message path
+            return [self._on_message(ms[0])]
+        try:
+            exs = self.bus.handle_many(
+                [(m.body, m.fields.reply_to, self._meta(m)) for m in ms], transport=self.name
+            )
+        except Exception:  # a fault in cimbus: each delivery on its own (policy per message)
+            log.exception("AMQP: batch of %d failed; handling one by one", len(ms))
+            return [self._on_message(m) for m in ms]
+        actions = [ACK] * len(ms)
+        publishes: list[tuple[int, Publish]] = []
+        for i, (m, ex) in enumerate(zip(ms, exs, strict=True)):
+            if ex.reply is None or not m.fields.reply_to:
+                continue
+            try:
+                fields = self._reply_fields(m, ex)
+                exchange, key = self.topology.route(m.fields.reply_to, fields.verb, fields.noun)
+                props = fields.to_properties(app_id=self.bus.name)
+                publishes.append((i, Publish(exchange, key, ex.reply, props)))
+            except Exception as exc:
+                actions[i] = settle_failure(
+                    m, exc, policy=self.policy, dead_letter=self._dead_letter, who="cimbus"
+                )
+        if publishes:
+            outcomes = self.publisher.publish_many(
+                [p for _, p in publishes], timeout=self.publish_timeout
+            )
+            unavailable = False
+            for (i, p), outcome in zip(publishes, outcomes, strict=True):
+                if outcome is None:
+                    continue
+                if isinstance(outcome, Unroutable):  # the requester's reply queue is gone
+                    log.warning(
+                        "AMQP: reply %s not delivered: %s", p.properties.message_id, outcome
+                    )
+                elif isinstance(outcome, PublisherUnavailable):
+                    log.warning(
+                        "AMQP: cannot answer %s now (%s); requeued",
+                        ms[i].fields.message_id,
+                        outcome,
+                    )
+                    actions[i], unavailable = REQUEUE, True
+                else:
+                    actions[i] = settle_failure(
+                        ms[i],
+                        outcome,
+                        policy=self.policy,
+                        dead_letter=self._dead_letter,
+                        who="cimbus",
+                    )
+            if unavailable:
+                self.publisher.wait_ready(self.backoff_cap)
+        return actions
+
+    def _reply_fields(self, m: Inbound, ex: Any) -> WireFields:
+        env = ex.envelope
+        return WireFields(
+            message_id=message_id_of(ex.reply) or str(uuid.uuid4()),
+            correlation_id=(env.message_id if env else None) or m.fields.message_id,
+            verb="reply",
+            noun=(env.noun if env else "") or m.fields.noun,
+            source=self.bus.name,
+            result=ex.result or "",
+        )
 
     def _send(self, address: str, body: bytes, fields: WireFields) -> None:
         exchange, key = self.topology.route(address, fields.verb, fields.noun)
@@ -198,6 +273,12 @@ class AmqpTransport:
 
     def reply_address(self, *, sync: bool) -> str | None:
         return self.sync_reply_queue if sync else self.config.inbound_queue
+
+
+def _never_waits(m: Inbound) -> bool:
+    """Events and replies go into batches; requests (which may wait for a reply) do not."""
+    verb = m.fields.verb or header_field(m.body, "Verb") or ""
+    return verb == "reply" or verb in EVENT_VERBS
 
 
 __all__ = ["AmqpTransport"]

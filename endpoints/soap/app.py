@@ -32,8 +32,11 @@ How the core's answer becomes HTTP (:func:`render_exchange`):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -48,7 +51,9 @@ from cim_models.build import build_message
 from cim_models.errors import CodecError
 from cim_models.safexml import parse_bytes
 from routing.config import Config, SoapConfig
+from routing.envelope import EVENT_VERBS
 from routing.errors import BusError, MalformedMessage
+from routing.pipeline.parse import PARSED
 
 from . import dispatch, faults, wire
 from .faults import SoapFault
@@ -84,6 +89,47 @@ class SoapEndpoint:
 
     # ------------------------------------------------------------------ requests
     def handle(self, service: Service, body: bytes, action: str | None, base: str) -> Response:
+        prepared = self._prepare(service, body, action, base)
+        if isinstance(prepared, Response):
+            return prepared
+        meta, op, actor = prepared
+        return self.render_exchange(self._bus_handle(body, meta), service, op, actor)
+
+    def handle_many(
+        self, items: list[tuple[Service, bytes, str | None, str]]
+    ) -> list[Response | Exception]:
+        """Several requests with ONE pass through ``Bus.handle_many`` (one store transaction
+        for those that never wait; see :class:`_Batcher`). Per request the Response (or the
+        exception, answered like one of :meth:`handle`)."""
+        results: list[Response | Exception | None] = [None] * len(items)
+        to_bus: list[tuple[int, bytes, dict[str, Any], Service, Operation | None, str]] = []
+        for i, (service, body, action, base) in enumerate(items):
+            try:
+                prepared = self._prepare(service, body, action, base)
+            except Exception as exc:  # answered with a SOAP fault by the route
+                results[i] = exc
+                continue
+            if isinstance(prepared, Response):
+                results[i] = prepared
+            else:
+                meta, op, actor = prepared
+                to_bus.append((i, body, meta, service, op, actor))
+        if to_bus:
+            exs = self.bus.handle_many(
+                [(body, None, meta) for _, body, meta, *_ in to_bus], transport="soap"
+            )
+            for (i, _, _, service, op, actor), ex in zip(to_bus, exs, strict=True):
+                try:
+                    results[i] = self.render_exchange(ex, service, op, actor)
+                except Exception as exc:
+                    results[i] = exc
+        return [r if r is not None else RuntimeError("not handled") for r in results]
+
+    def _prepare(
+        self, service: Service, body: bytes, action: str | None, base: str
+    ) -> Response | tuple[dict[str, Any], Operation | None, str]:
+        """The endpoint's own checks: a SOAP fault Response, or what the core gets (meta,
+        the operation, the actor URL)."""
         actor = f"{base}/ws/{service.name}"
         meta: dict[str, Any] = {
             "soap_header": None,
@@ -95,7 +141,7 @@ class SoapEndpoint:
             root = parse_bytes(body, self.limits)
         except CodecError:
             # Unreadable or unsafe XML: the core decides (and records the attempt).
-            return self.render_exchange(self._bus_handle(body, meta), service, None, actor)
+            return meta, None, actor
         try:
             request = dispatch.check_request(root, service, action)
         except SoapFault as fault:
@@ -104,8 +150,8 @@ class SoapEndpoint:
             return faults.response(fault)
         meta["soap_header"] = request.header_bytes
         meta["operation"] = request.operation.name
-        ex = self._bus_handle(body, meta)
-        return self.render_exchange(ex, service, request.operation, actor)
+        meta[PARSED] = root  # parsed with the core's limits: the core does not parse again
+        return meta, request.operation, actor
 
     def _bus_handle(self, body: bytes, meta: dict[str, Any]) -> Exchange:
         return self.bus.handle(body, transport="soap", reply_to=None, meta=meta)
@@ -128,7 +174,7 @@ class SoapEndpoint:
                 faults.fault_for_reply(wire.to_bytes(root), service, actor=actor)
             )
         root = wire.conform(root, op.output if op else service.response_element)
-        return Response(wire.wrap(root, limits=self.limits), 200, media_type=wire.CONTENT_TYPE)
+        return Response(_envelope(root), 200, media_type=wire.CONTENT_TYPE)
 
     def _minimal_reply(self, ex: Exchange, service: Service, err: BusError | None) -> bytes:
         env = ex.envelope
@@ -142,6 +188,99 @@ class SoapEndpoint:
             namespace=service.namespace,
             element=f"{service.noun}ResponseMessage",
         )
+
+
+def _envelope(root: etree._Element) -> bytes:
+    """``root`` (a tree of our own, parsed for this answer) in a SOAP 1.1 envelope; like
+    :func:`wire.wrap` without copying the tree first."""
+    env = etree.Element(f"{{{wire.SOAP11_NS}}}Envelope", nsmap={"soapenv": wire.SOAP11_NS})
+    etree.SubElement(env, f"{{{wire.SOAP11_NS}}}Body").append(root)
+    return wire.to_bytes(env)
+
+
+class _Batcher:
+    """SOAP requests that never wait for anything (events; replies sent to cimbus) are not run
+    one per pool thread: they queue for ONE thread, which takes every request that arrived
+    meanwhile (at most ``max_batch``) and runs them through :meth:`SoapEndpoint.handle_many`,
+    so the batch shares one store transaction and the requests do not contend for the GIL
+    with each other. Each caller is answered once its message is durable (the batch's commit).
+    A lone request is handled at once. Requests, which may wait for the serving system, keep
+    the thread pool (:func:`run_in_threadpool`)."""
+
+    def __init__(self, endpoint: SoapEndpoint, max_batch: int = 64) -> None:
+        self.endpoint = endpoint
+        self.max_batch = max_batch
+        self.batches = 0  # for tests and metrics
+        self._cond = threading.Condition()
+        self._queue: list[tuple[Any, ...]] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    async def handle(
+        self, service: Service, body: bytes, action: str | None, base: str
+    ) -> Response:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Response] = loop.create_future()
+        with self._cond:
+            if self._thread is None or self._stopping:
+                self._stopping = False
+                self._thread = threading.Thread(
+                    target=self._run, name="cimbus-soap-batch", daemon=True
+                )
+                self._thread.start()
+            self._queue.append((service, body, action, base, loop, future))
+            self._cond.notify()
+        return await future
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+            items = [(service, body, action, base) for service, body, action, base, *_ in batch]
+            try:
+                if len(items) == 1:
+                    results: list[Response | Exception] = [self.endpoint.handle(*items[0])]
+                else:
+                    results = self.endpoint.handle_many(items)
+            except Exception as exc:  # answered with a SOAP fault by the route
+                results = [exc] * len(batch)
+            self.batches += 1
+            for (*_, loop, future), result in zip(batch, results, strict=True):
+                with contextlib.suppress(RuntimeError):  # the event loop is gone (shutdown)
+                    loop.call_soon_threadsafe(_resolve, future, result)
+
+
+def _resolve(future: asyncio.Future[Response], result: Response | Exception) -> None:
+    if future.done():  # the client went away
+        return
+    if isinstance(result, Exception):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+def _never_waits(service: Service, action: str | None) -> bool:
+    """Whether the SOAPAction names an operation whose message never waits for a reply from
+    another system (an event, or a reply to cimbus); ``check_request`` then makes sure the
+    Body holds that operation's message."""
+    if not action or not action.strip().strip('"'):
+        return False
+    name = dispatch.operation_from_action(action)
+    op = service.operation(name) if name else None
+    return op is not None and (op.verb == "reply" or op.verb in EVENT_VERBS)
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -167,12 +306,15 @@ def create_app(
     on_startup: Iterable[Callable[[], Any]] = (),
     on_shutdown: Iterable[Callable[[], Any]] = (),
     threads: int = 100,
+    batch: bool = True,
 ) -> FastAPI:
     """The SOAP app for ``bus``. Registers a :class:`SoapOutbound` ("soap") on the bus unless
     it has one, so the core can deliver to SOAP systems and to http(s) ReplyAddresses.
 
     Requests run ``bus.handle`` in the thread pool; a synchronous request holds its thread
-    while it waits for the serving system, so the pool gets at least ``threads`` threads."""
+    while it waits for the serving system, so the pool gets at least ``threads`` threads.
+    Events and replies (which never wait) go to one batch thread instead (``batch``; see
+    :class:`_Batcher`)."""
     soap_config = _soap_config(config)
     owned: SoapOutbound | None = None
     if "soap" not in getattr(bus, "outbound", {}):
@@ -191,6 +333,8 @@ def create_app(
         try:
             yield
         finally:
+            if batcher is not None:
+                await run_in_threadpool(batcher.stop)
             for fn in shutdown:
                 await run_in_threadpool(fn)
             if owned is not None:
@@ -205,6 +349,8 @@ def create_app(
     )
     endpoint = SoapEndpoint(bus, soap_config)
     app.state.endpoint = endpoint
+    batcher = _Batcher(endpoint) if batch and hasattr(bus, "handle_many") else None
+    app.state.batcher = batcher
     xsd_cache: dict[str, bytes] = {}
 
     @app.get("/healthz")
@@ -282,6 +428,8 @@ def create_app(
             return faults.response(dispatch.oversize(endpoint.limits.max_bytes, service))
         base = endpoint.base_url(request)
         try:
+            if batcher is not None and _never_waits(service, action):
+                return await batcher.handle(service, body, action, base)
             return await run_in_threadpool(endpoint.handle, service, body, action, base)
         except Exception as exc:  # a bug must still answer with a SOAP fault, not HTML
             log.exception("SOAP request on %s failed", name)

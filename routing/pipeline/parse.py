@@ -17,15 +17,44 @@ if TYPE_CHECKING:
     from . import Exchange
 
 
+#: ``Exchange.meta`` key: the tree ``cim_models.safexml.parse_bytes(raw, bus.codec.limits)``
+#: returned for this exchange's raw bytes (parsed once, not twice).
+PARSED = "parsed_root"
+
+
 class SafeParse:
     name = "parse"
     always = False
 
     def __call__(self, ex: Exchange, bus: Bus) -> None:
+        parsed = ex.meta.pop(PARSED, None)
         try:
-            ex.message = bus.codec.parse(ex.raw)
+            # a transport that already parsed these very bytes with the codec's safe parser
+            # and limits (the SOAP endpoint, for its envelope checks) hands the tree over
+            ex.message = (
+                bus.codec.identify(parsed) if parsed is not None else bus.codec.parse(ex.raw)
+            )
         except CodecError as exc:
             raise from_codec(exc) from None
         ex.envelope = Envelope.from_message(
-            ex.message, transport=ex.transport, reply_to=ex.reply_to, raw=ex.meta.get("raw")
+            ex.message,
+            transport=ex.transport,
+            reply_to=ex.reply_to,
+            raw=ex.meta.get("raw"),
+            body=ex.raw if _already_canonical(ex.raw, ex.message) else None,
         )
+
+
+def _already_canonical(raw: bytes, message) -> bool:
+    """Whether the bytes that came in are already what the envelope's body must be (the
+    message itself, UTF-8, canonical namespaces, no SOAP wrapper, nothing the safe parser
+    drops: comments, processing instructions), so they need not be serialised again."""
+    if message.soap is not None or message.legacy_namespace is not None:
+        return False
+    if not isinstance(raw, bytes) or not raw.startswith(b"<?xml"):
+        return False
+    end = raw.find(b"?>")
+    declaration = raw[:end].lower().replace(b'"', b"'")
+    if end < 0 or b"encoding='utf-8'" not in declaration:
+        return False
+    return raw.find(b"<?", end) < 0 and raw.find(b"<!", end) < 0

@@ -66,6 +66,7 @@ class RouteMessage:
         if target.transport == "local":
             reply = bus.serve_local(target, env)
             ex.effects.append(lambda: _claim(bus, env))
+            ex.claims = True
             ex.finish(
                 f"served by {target.name} inside cimbus", result=_result_of(bus, reply), reply=reply
             )
@@ -92,6 +93,7 @@ class RouteMessage:
                 bus.enqueue(target, env, sync=False)
 
             ex.effects.append(effects)
+            ex.claims = True
             ack = build_message(
                 "reply",
                 env.noun,
@@ -166,6 +168,7 @@ class RouteMessage:
                 bus.enqueue(system, env, sync=False)
 
         ex.effects.append(effects)
+        ex.claims = True
         for system in subscribers:
             if system.transport == "local":
                 bus.serve_local(system, env)

@@ -39,7 +39,18 @@ class AuditMixin(StoreBase):
     max_payload_bytes: int
 
     def record(self, entry: AuditEntry) -> int:
-        """Append one audit row; returns its id."""
+        """Append one audit row; returns its id (0 inside a ``batch()``: written at its end)."""
+        values = self._audit_values(entry)
+        pending = self._pending()
+        if pending is not None:
+            pending.audit.append(values)
+            return 0
+        # Core INSERT (not ORM add/flush): the ledger takes two rows per message on the hot path
+        with self._session() as s:
+            result = s.connection().execute(_AUDIT_INSERT, values)
+            return int(result.inserted_primary_key[0])
+
+    def _audit_values(self, entry: AuditEntry) -> dict[str, object]:
         if entry.direction not in ("in", "out"):
             raise ValueError(f"audit direction must be 'in' or 'out', not {entry.direction!r}")
         payload = entry.payload if keeps_payload(self.payload_policy, entry) else None
@@ -50,7 +61,7 @@ class AuditMixin(StoreBase):
         size = entry.size
         if size is None and entry.payload is not None:
             size = len(entry.payload)
-        values = {
+        return {
             "direction": entry.direction,
             "transport": entry.transport,
             "message_id": entry.message_id,
@@ -70,10 +81,6 @@ class AuditMixin(StoreBase):
             "payload": bytes(payload) if payload is not None else None,
             "payload_truncated": truncated,
         }
-        # Core INSERT (not ORM add/flush): the ledger takes two rows per message on the hot path
-        with self._session() as s:
-            result = s.connection().execute(_AUDIT_INSERT, values)
-            return int(result.inserted_primary_key[0])
 
     def trail(self, correlation_id: str) -> list[AuditRecord]:
         """The whole exchange in time order: rows whose MessageID or CorrelationID is

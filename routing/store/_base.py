@@ -33,6 +33,11 @@ class StoreBase:
                 session.connection(execution_options={READ_ONLY: True})
             yield session
 
+    def _pending(self) -> Any:
+        """The writes a ``batch()`` open in this thread collects (None: no batch), see
+        ``_batch.PendingWrites``."""
+        return getattr(self._local, "pending", None)
+
     def _insert(self, model: Any) -> Any:
         """INSERT with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` for the backend."""
         dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite

@@ -55,6 +55,10 @@ class DedupeMixin(StoreBase):
 
     def claim_message_id(self, message_id: str, source: str | None) -> bool:
         """True the first time (MessageID, Source) is seen, False for a duplicate."""
+        pending = self._pending()
+        if pending is not None and (message_id, _key(source)) in pending.claimed:
+            pending.claimed.discard((message_id, _key(source)))  # won by claim_many: once
+            return True
         claim, _remember = self._dedupe_statements()
         params = {"mid": message_id, "src": _key(source), "now": utcnow()}
         with self._session() as s:  # a row comes back only when this call inserted it
@@ -76,6 +80,10 @@ class DedupeMixin(StoreBase):
         seen if it was not claimed (a message refused before it took effect)."""
         _claim, remember = self._dedupe_statements()
         params = {"mid": message_id, "src": _key(source), "now": utcnow(), "reply": reply}
+        pending = self._pending()
+        if pending is not None:  # inside a batch(): written with the others at its end
+            pending.replies.append(params)
+            return
         with self._session() as s:
             s.connection().execute(remember, params)
 

@@ -21,6 +21,7 @@ time).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -33,7 +34,8 @@ from .records import OUTBOX_STATUSES, OutboxItem, OutboxRecord
 
 class OutboxMixin(StoreBase):
     def enqueue(self, item: OutboxItem) -> int:
-        """Add a delivery to do; returns the outbox id. Commits with an open ``transaction()``."""
+        """Add a delivery to do; returns the outbox id (0 inside a ``batch()``, which writes it
+        at its end). Commits with an open ``transaction()``."""
         now = utcnow()
         values = {
             "status": "pending",
@@ -51,6 +53,10 @@ class OutboxMixin(StoreBase):
             "next_attempt_at": as_utc(item.next_attempt_at) if item.next_attempt_at else now,
             "created_at": now,
         }
+        pending = self._pending()
+        if pending is not None:  # inside a batch(): written with the others at its end
+            pending.outbox.append(values)
+            return 0
         with self._session() as s:  # Core INSERT: one per subscriber on the hot path
             result = s.connection().execute(_OUTBOX_INSERT, values)
             return int(result.inserted_primary_key[0])
@@ -72,22 +78,37 @@ class OutboxMixin(StoreBase):
             and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == "claimed", OutboxRow.lease_until <= now),
         )
+        table = OutboxRow.__table__
         stmt = (
-            select(OutboxRow)
+            select(table)
             .where(due)
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         lease = now + timedelta(seconds=lease_seconds)
+        if getattr(self._local, "session", None) is None:
+            # a read first: when nothing is due (the usual poll) no write transaction is
+            # opened, so the poll never queues behind the writers for the SQLite write lock
+            with self._session(read=True) as s:
+                if s.connection().execute(select(table.c.id).where(due).limit(1)).first() is None:
+                    return []
+        # Core: one SELECT and one UPDATE for the whole batch (the ORM flushed one UPDATE per
+        # row, which made the outbox worker per-message bound)
         with self._session() as s:
-            rows = s.scalars(stmt).all()
-            for row in rows:
-                row.status = "claimed"
-                row.claimed_by = worker
-                row.lease_until = lease
-            s.flush()
-            return [_outbox_record(r) for r in rows]
+            conn = s.connection()
+            rows = conn.execute(stmt).all()
+            if not rows:
+                return []
+            conn.execute(
+                table.update()
+                .where(table.c.id.in_([r.id for r in rows]))
+                .values(status="claimed", claimed_by=worker, lease_until=lease)
+            )
+            return [
+                _outbox_record(r, status="claimed", claimed_by=worker, lease_until=lease)
+                for r in rows
+            ]
 
     def mark_delivered(self, item_id: int) -> None:
         """The receiver acknowledged the entry: it is done."""
@@ -117,6 +138,24 @@ class OutboxMixin(StoreBase):
                 claimed_by=None,
                 lease_until=None,
             )
+        )
+        with self._session() as s:
+            s.connection().execute(stmt)
+
+    def release_claims(self, item_ids: list[int], worker: str) -> None:
+        """Put entries ``worker`` claimed but did not attempt back to pending (a stopping
+        worker's hand-off), without counting an attempt."""
+        if not item_ids:
+            return
+        table = OutboxRow.__table__
+        stmt = (
+            table.update()
+            .where(
+                table.c.id.in_(item_ids),
+                table.c.status == "claimed",
+                table.c.claimed_by == worker,
+            )
+            .values(status="pending", claimed_by=None, lease_until=None)
         )
         with self._session() as s:
             s.connection().execute(stmt)
@@ -201,10 +240,11 @@ def _locked(s: Session, item_id: int) -> OutboxRow:
     return row
 
 
-def _outbox_record(r: OutboxRow) -> OutboxRecord:
+def _outbox_record(r: Any, **changed: Any) -> OutboxRecord:
+    """A record from an ORM row or a Core row (``changed``: values set since it was read)."""
     return OutboxRecord(
         id=r.id,
-        status=r.status,
+        status=changed.get("status", r.status),
         target=r.target,
         transport=r.transport,
         address=r.address,
@@ -218,8 +258,8 @@ def _outbox_record(r: OutboxRow) -> OutboxRecord:
         next_attempt_at=r.next_attempt_at,
         attempts=r.attempts,
         last_error=r.last_error,
-        claimed_by=r.claimed_by,
-        lease_until=r.lease_until,
+        claimed_by=changed.get("claimed_by", r.claimed_by),
+        lease_until=changed.get("lease_until", r.lease_until),
         created_at=r.created_at,
         delivered_at=r.delivered_at,
     )

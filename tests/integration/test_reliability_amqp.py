@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -185,11 +186,17 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_each_once(
     ).start()
     try:
         ids = [str(uuid.uuid4()) for _ in range(N)]
-        publish_all(names, ids)  # durable in cimbus.in; cimbus consumes and fans out to MDMS
+        # the sender keeps publishing (durable in cimbus.in) while cimbus consumes and fans
+        # out to MDMS: cimbus keeps up with one confirming sender, so the kill must come while
+        # the stream is still flowing in, not after the sender finished
+        sender = threading.Thread(target=publish_all, args=(names, ids), daemon=True)
+        sender.start()
         wait_for(lambda: names.depth(mdms) >= N // 4, 60, "a quarter of the messages at MDMS")
         cimbus.kill()  # SIGKILL in the middle of the stream
         at_kill = names.depth(mdms)
         assert at_kill < N, "cimbus finished before it was killed: nothing was tested"
+        sender.join(120)
+        assert not sender.is_alive(), "the sender did not finish"
         cimbus.start()  # same store, same queues
         wait_for(
             lambda: names.depth(mdms) >= N and names.depth(names.inbound) == 0,

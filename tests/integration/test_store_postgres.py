@@ -31,6 +31,7 @@ from tests.unit.routing.store.contract import (
     at,
     item,
 )
+from tests.unit.routing.store.contract_batch import BatchContract
 
 pytestmark = pytest.mark.broker
 
@@ -123,6 +124,10 @@ class TestTransactionPostgres(TransactionContract):
 
 class TestPersistencePostgres(PersistenceContract):
     """Restart and migrations on PostgreSQL."""
+
+
+class TestBatchPostgres(BatchContract):
+    """Batched writes (issue 3) on PostgreSQL."""
 
 
 # ---------------------------------------------------------------------- PostgreSQL only

@@ -1,0 +1,339 @@
+"""Batched writes (issue 3): many messages in ONE transaction with bulk statements.
+
+``Store.batch()`` is a :meth:`~routing.store.Store.transaction` in which the hot-path writes
+(``record`` audit rows, ``enqueue`` outbox entries, ``remember_reply`` stored replies) are
+collected and written when the block ends, with one executemany per table, before the commit.
+``claim_many`` claims many MessageIDs with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING``;
+a key it won is remembered, so the ``claim_message_id`` that the pipeline makes for that message
+inside the batch answers True without another statement. Everything else (correlations, reads)
+runs at once as usual. Nothing is committed before the block ends, and nothing at all if it
+raises: the durability guarantees are those of one ``transaction()``.
+
+Inside a batch ``record`` and ``enqueue`` return 0 (the row id is only known at commit).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, bindparam
+
+from ._base import StoreBase
+from ._types import UTCDateTime, as_utc, utcnow
+from .models import AuditRow, OutboxRow, ProcessedMessage
+from .records import OutboxRecord
+
+
+def dedupe_key(source: str | None) -> str:
+    return source or ""  # NULLs never collide in a unique constraint
+
+
+@dataclass
+class PendingWrites:
+    """What a ``batch()`` writes when it ends (per thread)."""
+
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    claimed: set[tuple[str, str]] = field(default_factory=set)
+    #: ``batch(claim_for=worker)``: the outbox entries are written already claimed by that
+    #: worker (lease ``lease_seconds``) and, once committed, listed in ``created``
+    claim_for: str | None = None
+    lease_seconds: float = 30.0
+    created: list[OutboxRecord] = field(default_factory=list)
+
+
+_AUDIT_INSERT = AuditRow.__table__.insert()
+_OUTBOX_INSERT = OutboxRow.__table__.insert()
+_OUTBOX_INSERT_RETURNING = OutboxRow.__table__.insert().returning(
+    OutboxRow.__table__.c.id, sort_by_parameter_order=True
+)
+
+
+def _record(values: dict[str, Any], item_id: int) -> OutboxRecord:
+    return OutboxRecord(
+        id=item_id,
+        status=values["status"],
+        target=values["target"],
+        transport=values["transport"],
+        address=values["address"],
+        message_id=values["message_id"],
+        correlation_id=values["correlation_id"],
+        verb=values["verb"],
+        noun=values["noun"],
+        payload=values["payload"],
+        headers=dict(values["headers"]),
+        max_attempts=values["max_attempts"],
+        next_attempt_at=values["next_attempt_at"],
+        attempts=values["attempts"],
+        claimed_by=values.get("claimed_by"),
+        lease_until=values.get("lease_until"),
+        created_at=values["created_at"],
+    )
+
+
+class BatchMixin(StoreBase):
+    @contextmanager
+    def batch(
+        self, *, claim_for: str | None = None, lease_seconds: float = 30.0
+    ) -> Iterator[PendingWrites]:
+        """One transaction for many messages; its audit rows, outbox entries and stored
+        replies are written with one executemany each when the block ends (see the module
+        docstring). Inside an open ``transaction()`` or ``batch()`` it joins that one.
+
+        ``claim_for``: write the outbox entries already claimed by that worker until now +
+        ``lease_seconds`` (as ``claim_due`` would leave them), so the worker can deliver them
+        straight from memory without claiming them again: after the block,
+        ``pending.created`` holds them (with their ids). If the worker dies first, the lease
+        expires and any worker claims them as usual."""
+        current = self._pending()
+        if current is not None or getattr(self._local, "session", None) is not None:
+            yield current if current is not None else PendingWrites()
+            return
+        pending = PendingWrites(claim_for=claim_for, lease_seconds=lease_seconds)
+        created: list[OutboxRecord] = []
+        with self.transaction():  # type: ignore[attr-defined]
+            self._local.pending = pending
+            try:
+                yield pending
+                created = self._flush_pending(pending)
+            finally:
+                self._local.pending = None
+        pending.created = created  # only once committed
+
+    def _flush_pending(self, pending: PendingWrites) -> list[OutboxRecord]:
+        """Write what the batch collected; returns the outbox entries claimed for
+        ``pending.claim_for`` (empty without it)."""
+        if not (pending.audit or pending.outbox or pending.replies):
+            return []
+        if pending.claim_for is not None and pending.outbox:
+            lease = utcnow() + timedelta(seconds=pending.lease_seconds)
+            for values in pending.outbox:
+                values.update(status="claimed", claimed_by=pending.claim_for, lease_until=lease)
+        with self._session() as s:
+            conn = s.connection()
+            if self._engine.dialect.name == "sqlite":
+                ids = _sqlite_flush(conn, pending)
+            else:
+                ids = self._core_flush(conn, pending)
+        created: list[OutboxRecord] = []
+        if pending.claim_for is not None and ids is not None:
+            created = [_record(values, i) for values, i in zip(pending.outbox, ids, strict=True)]
+        pending.audit, pending.outbox, pending.replies = [], [], []
+        return created
+
+    def _core_flush(self, conn: Any, pending: PendingWrites) -> list[int] | None:
+        ids: list[int] | None = None
+        if pending.outbox:
+            if pending.claim_for is not None:
+                rows = conn.execute(_OUTBOX_INSERT_RETURNING, pending.outbox).all()
+                ids = [r[0] for r in rows]
+            else:
+                conn.execute(_OUTBOX_INSERT, pending.outbox)
+        if pending.replies:
+            _claim, remember = self._dedupe_statements()  # type: ignore[attr-defined]
+            conn.execute(remember, pending.replies)
+        if pending.audit:
+            conn.execute(_AUDIT_INSERT, pending.audit)
+        return ids
+
+    def claim_many(self, keys: Iterable[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
+        """Claim many (MessageID, Source) at once; returns the keys this call won (the others
+        were claimed before: duplicates). Atomic like ``claim_message_id``; inside a
+        ``batch()`` the claims commit with it and a won key's later ``claim_message_id`` in the
+        same batch returns True without a statement."""
+        wanted: dict[tuple[str, str], tuple[str, str | None]] = {}
+        for mid, source in keys:
+            wanted.setdefault((mid, dedupe_key(source)), (mid, source))
+        if not wanted:
+            return set()
+        now = utcnow()
+        with self._session() as s:
+            conn = s.connection()
+            if self._engine.dialect.name == "sqlite":
+                rows = _sqlite_claim(conn, list(wanted), now)
+            else:
+                params = [{"mid": mid, "src": src, "now": now} for mid, src in wanted]
+                rows = conn.execute(_claim_many_statement(self), params).all()
+        won = {(r[0], r[1]) for r in rows}
+        pending = self._pending()
+        if pending is not None:
+            pending.claimed |= won
+        return {wanted[k] for k in won if k in wanted}
+
+
+def _claim_many_statement(store: Any) -> Any:
+    cached = getattr(store, "_claim_many_stmt", None)
+    if cached is None:
+        cached = store._claim_many_stmt = (
+            store._insert(ProcessedMessage)
+            .values(
+                message_id=bindparam("mid"),
+                source=bindparam("src"),
+                received_at=bindparam("now"),
+            )
+            .on_conflict_do_nothing(index_elements=["message_id", "source"])
+            .returning(ProcessedMessage.message_id, ProcessedMessage.source)
+        )
+    return cached
+
+
+# ---------------------------------------------------------------------------- SQLite fast path
+# The bulk statements of a batch go to the driver as plain SQL with positional parameters
+# (``exec_driver_sql``): SQLAlchemy's per-row parameter processing cost more than SQLite's own
+# executemany. The values are converted exactly as the column types would (UTCDateTime: naive
+# UTC text in SQLAlchemy's SQLite DATETIME format; JSON: json.dumps), so what is read back
+# through the models is the same (a test compares both paths).
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = as_utc(value)  # refuses naive datetimes like UTCDateTime does
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_insert(table: Any, columns: Sequence[str]) -> tuple[str, Callable[[dict], tuple]]:
+    """INSERT SQL for ``columns`` of ``table`` and a function turning a values dict into its
+    parameter tuple."""
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    converters: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        col_type = table.c[name].type
+        if isinstance(col_type, UTCDateTime):
+            converters.append(_sqlite_datetime)
+        elif isinstance(col_type, JSON):
+            converters.append(lambda v: None if v is None else json.dumps(v))
+        else:
+            converters.append(None)
+    pairs = list(zip(columns, converters, strict=True))
+
+    def row(values: dict) -> tuple:
+        return tuple(
+            values.get(name) if conv is None else conv(values.get(name)) for name, conv in pairs
+        )
+
+    return sql, row
+
+
+_AUDIT_COLUMNS = (
+    "direction",
+    "transport",
+    "message_id",
+    "correlation_id",
+    "verb",
+    "noun",
+    "source",
+    "target",
+    "user_id",
+    "organization",
+    "result",
+    "error_code",
+    "error_reason",
+    "received_at",
+    "completed_at",
+    "size",
+    "payload",
+    "payload_truncated",
+)
+_OUTBOX_COLUMNS = (
+    "status",
+    "target",
+    "transport",
+    "address",
+    "message_id",
+    "correlation_id",
+    "verb",
+    "noun",
+    "payload",
+    "headers",
+    "attempts",
+    "max_attempts",
+    "next_attempt_at",
+    "created_at",
+)
+_SQLITE_AUDIT = _sqlite_insert(AuditRow.__table__, _AUDIT_COLUMNS)
+_SQLITE_OUTBOX = _sqlite_insert(OutboxRow.__table__, _OUTBOX_COLUMNS)
+_SQLITE_OUTBOX_CLAIMED = _sqlite_insert(
+    OutboxRow.__table__, (*_OUTBOX_COLUMNS, "claimed_by", "lease_until")
+)
+_SQLITE_REMEMBER = (
+    "INSERT INTO processed_messages (message_id, source, received_at, reply, replied_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, source) "
+    "DO UPDATE SET reply = excluded.reply, replied_at = excluded.replied_at"
+)
+
+
+def _sqlite_flush(conn: Any, pending: PendingWrites) -> list[int] | None:
+    """Returns the outbox ids when the batch claims its entries (None: not needed)."""
+    ids: list[int] | None = None
+    if pending.outbox:
+        claimed = pending.claim_for is not None
+        sql, row = _SQLITE_OUTBOX_CLAIMED if claimed else _SQLITE_OUTBOX
+        conn.exec_driver_sql(sql, [row(v) for v in pending.outbox])
+        if claimed:
+            # Under the write lock (BEGIN IMMEDIATE) one executemany into a rowid table gets
+            # consecutive ids ending at last_insert_rowid(); checked, not assumed.
+            n = len(pending.outbox)
+            last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+            first = last - n + 1
+            found = conn.exec_driver_sql(
+                "SELECT count(*) FROM outbox WHERE id BETWEEN ? AND ? AND claimed_by = ? "
+                "AND lease_until = ?",
+                (
+                    first,
+                    last,
+                    pending.claim_for,
+                    _sqlite_datetime(pending.outbox[0]["lease_until"]),
+                ),
+            ).scalar_one()
+            if found == n:
+                ids = list(range(first, last + 1))
+            else:  # cannot tell the ids: leave the entries to the outbox worker's claim
+                conn.exec_driver_sql(
+                    "UPDATE outbox SET status = 'pending', claimed_by = NULL, lease_until = NULL "
+                    "WHERE claimed_by = ? AND lease_until = ? AND status = 'claimed'",
+                    (pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
+                )
+    if pending.replies:
+        conn.exec_driver_sql(
+            _SQLITE_REMEMBER,
+            [
+                (
+                    p["mid"],
+                    p["src"],
+                    _sqlite_datetime(p["now"]),
+                    p["reply"],
+                    _sqlite_datetime(p["now"]),
+                )
+                for p in pending.replies
+            ],
+        )
+    if pending.audit:
+        sql, row = _SQLITE_AUDIT
+        conn.exec_driver_sql(sql, [row(v) for v in pending.audit])
+    return ids
+
+
+def _sqlite_claim(conn: Any, keys: list[tuple[str, str]], now: datetime) -> list[Any]:
+    stamp = _sqlite_datetime(now)
+    rows: list[Any] = []
+    for i in range(0, len(keys), 500):  # well under SQLite's limit of bound variables
+        chunk = keys[i : i + 500]
+        sql = (
+            "INSERT INTO processed_messages (message_id, source, received_at) VALUES "
+            + ", ".join("(?, ?, ?)" for _ in chunk)
+            + " ON CONFLICT (message_id, source) DO NOTHING RETURNING message_id, source"
+        )
+        params = tuple(v for mid, src in chunk for v in (mid, src, stamp))
+        rows.extend(conn.exec_driver_sql(sql, params).all())
+    return rows
