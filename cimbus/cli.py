@@ -172,10 +172,12 @@ def _register_use_case_commands() -> None:
     """``demo``, ``conformance`` and ``simulate`` live in their own modules (issue 4, 5)."""
     from .cli_conformance import conformance, demo
     from .cli_simulate import simulate_app
+    from .cli_smt import smt_app
 
     app.command()(demo)
     app.command()(conformance)
     app.add_typer(simulate_app, name="simulate")
+    app.add_typer(smt_app, name="smt")
 
 
 _register_use_case_commands()
