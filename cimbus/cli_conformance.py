@@ -229,10 +229,11 @@ def demo(
         if once:
             raise typer.Exit(1 if failed else 0)
         url = world.soap_server.url
+        try_it = _try_it(url, world)  # (posts the try-it meter's VEE data first)
         console.print(f"\n[bold]cimbus is serving[/] SOAP at {url}/ws  (health: {url}/healthz)")
         for line in _wsdl_lines(url):
             console.print(f"  {line}", markup=False)
-        console.print(_try_it(url, world), markup=False)
+        console.print(try_it, markup=False)
         console.print("Ctrl-C stops.")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
@@ -295,11 +296,11 @@ def _try_it(url: str, world: Any) -> str:
     path = Path(tempfile.gettempdir()) / "cimbus-demo-GetMeterReadings.xml"
     path.write_bytes(envelope)
     return f"""
-Try it: an on-demand read as the Rep of Record {m.ror} for ESIID {m.esiid} (ODR; one successful
-read per ESIID per day; the demo's scenarios used other ESIIDs; sending the same file again
-gives the stored reply, as for any repeated MessageID).
+Try it: an on-demand read as the Rep of Record {m.ror} for ESIID {m.esiid} (ODR: one successful
+read per ESIID per day, and the demo's scenarios used other ESIIDs; sending the same file again
+returns the stored reply, as for any repeated MessageID: change the MessageID for a new request).
 
-  curl (SOAP 1.1; a fresh MessageID is needed for every call, see the file):
+  curl (SOAP 1.1):
     curl -s {url}/ws/GetMeterReadings -H 'Content-Type: text/xml; charset=utf-8' \\
       -H 'SOAPAction: "http://iec.ch/TC57/2011/MeterReadings/GetMeterReadings"' --data-binary @{path}
 
