@@ -1,6 +1,6 @@
 """What every simulator shares: clock, fault knobs, profiles, CIM helpers, base class, REST."""
 
-from .base import JournalEntry, Simulator, SimulatorError, handles
+from .base import JournalEntry, Simulator, SimulatorError, by_key, handles
 from .cim import NS, E, Incoming, SimError, event, failed, iso, reply, request, text, texts
 from .clock import SimClock, Timer, next_boundary, parse_time
 from .connect import TRANSPORTS, connect
@@ -35,6 +35,7 @@ __all__ = [
     "SimulatorError",
     "Timer",
     "Transformer",
+    "by_key",
     "connect",
     "event",
     "failed",

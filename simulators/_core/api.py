@@ -8,12 +8,34 @@ Each simulator adds its own routes (``add_routes``), e.g. the head-end's ``/mete
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException
 
 if TYPE_CHECKING:
     from .base import Simulator
+
+
+def rest_call(
+    fn: Callable[..., Any],
+    *args: Any,
+    conflict: tuple[type[Exception], ...] = (),
+    unavailable: tuple[type[Exception], ...] = (),
+    **kwargs: Any,
+) -> Any:
+    """``fn(*args, **kwargs)`` for a REST route, its errors as HTTP statuses: KeyError 404
+    (unknown object), ``conflict`` 409, ValueError 422, ``unavailable`` 503."""
+    try:
+        return fn(*args, **kwargs)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0]) if exc.args else "not found") from None
+    except conflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except unavailable as exc:
+        raise HTTPException(503, str(exc)) from None
 
 
 def build_api(sim: Simulator) -> FastAPI:

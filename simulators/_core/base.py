@@ -23,9 +23,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from cim_models.codec import Codec
 
@@ -34,13 +34,26 @@ from .clock import SimClock
 from .faults import Faults
 from .profile import Profile, load_profile
 
-__all__ = ["JournalEntry", "Simulator", "SimulatorError", "handles"]
+__all__ = ["JournalEntry", "Simulator", "SimulatorError", "by_key", "handles"]
 
 log = logging.getLogger("cimbus.sim")
 
 #: one process-wide order of journal entries, so the journals of several simulators merge into
 #: the sequence of messages a conformance report shows
 _SEQ = itertools.count(1)
+
+
+_T = TypeVar("_T")
+
+
+def by_key(items: Mapping[str, _T], key: str, what: str) -> _T:
+    """The item of ``items`` (by mRID) with mRID or ``number`` ``key`` (KeyError otherwise)."""
+    found = items.get(key) or next(
+        (o for o in items.values() if getattr(o, "number", None) == key), None
+    )
+    if found is None:
+        raise KeyError(f"unknown {what} {key!r}")
+    return found
 
 
 class SimulatorError(RuntimeError):
@@ -141,10 +154,10 @@ class Simulator:
         """What the transport calls for every message routed to this simulator; applies the
         fault knobs, dispatches, journals. Never raises."""
         if self.faults.roll("disconnect", key):
-            self._note("fault", "", "", None, None, None, "disconnected: message ignored")
+            self._remark("disconnected: message ignored", direction="fault")
             return None
         if self.faults.roll("drop", key):
-            self._note("fault", "", "", None, None, None, "dropped: message ignored")
+            self._remark("dropped: message ignored", direction="fault")
             return None
         latency = self.faults.knobs(key).latency
         if latency > 0:
@@ -153,7 +166,9 @@ class Simulator:
         try:
             incoming = Incoming.parse(body, self.codec)
         except Exception as exc:  # cimbus sent something we cannot read: record, do not crash
-            self._note("in", "?", "?", None, None, "FAILED", f"unreadable message: {exc}")
+            self._remark(
+                f"unreadable message: {exc}", direction="in", verb="?", noun="?", result="FAILED"
+            )
             return None
         self._journal_in(incoming)
         try:
@@ -195,38 +210,20 @@ class Simulator:
         if answer is None:
             return None
         if self.faults.roll("no_reply", key):
-            self._note(
-                "fault",
-                incoming.verb,
-                incoming.noun,
-                incoming.message_id,
-                None,
-                None,
+            self._remark(
                 "no reply sent (fault)",
+                direction="fault",
+                verb=incoming.verb,
+                noun=incoming.noun,
+                message_id=incoming.message_id,
             )
             return None
         if self.faults.roll("malformed_reply", key):
-            self._note(
-                "fault",
-                "reply",
-                incoming.noun,
-                None,
-                incoming.message_id,
-                None,
-                "malformed reply sent (fault)",
-            )
+            self._reply_fault(incoming, "malformed reply sent (fault)")
             return answer[: max(1, len(answer) // 2)]
         self._journal_out(answer)
         if self.faults.roll("duplicate", key) and self.client is not None:
-            self._note(
-                "fault",
-                "reply",
-                incoming.noun,
-                None,
-                incoming.message_id,
-                None,
-                "reply sent twice (fault)",
-            )
+            self._reply_fault(incoming, "reply sent twice (fault)")
             self.client.send(answer)
         return answer
 
@@ -247,12 +244,12 @@ class Simulator:
         swallowed it."""
         client = self._client()
         if self.faults.roll("disconnect", key) or self.faults.roll("drop", key):
-            self._note("fault", "", "", None, None, None, "outgoing message not sent (fault)")
+            self._remark("outgoing message not sent (fault)", direction="fault")
             return False
         self._journal_out(body)
         client.send(body)
         if self.faults.roll("duplicate", key):
-            self._note("fault", "", "", None, None, None, "message sent twice (fault)")
+            self._remark("message sent twice (fault)", direction="fault")
             client.send(body)
         return True
 
@@ -282,7 +279,7 @@ class Simulator:
                 "out", out.verb, out.noun, out.message_id, out.correlation_id, out.result, ""
             )
         except Exception:
-            self._note("out", "?", "?", None, None, None, "unparsable outgoing message")
+            self._remark("unparsable outgoing message", direction="out", verb="?", noun="?")
 
     def _note(
         self,
@@ -307,6 +304,29 @@ class Simulator:
                 system=self.system,
                 seq=next(_SEQ),
             )
+        )
+
+    def _remark(
+        self,
+        summary: str,
+        *,
+        direction: str = "note",
+        verb: str = "",
+        noun: str = "",
+        message_id: str | None = None,
+        correlation_id: str | None = None,
+        result: str | None = None,
+    ) -> None:
+        """Journal a line that is not a message in or out (a note, a fault, a decision)."""
+        self._note(direction, verb, noun, message_id, correlation_id, result, summary)
+
+    def _reply_fault(self, incoming: Incoming, summary: str) -> None:
+        self._remark(
+            summary,
+            direction="fault",
+            verb="reply",
+            noun=incoming.noun,
+            correlation_id=incoming.message_id,
         )
 
     def received(self, verb: str | None = None, noun: str | None = None) -> list[JournalEntry]:

@@ -6,6 +6,14 @@ IEC 61968-9 payloads), with lxml only: simulators reach cimbus over the wire and
 one (in the Get wrapper for a ``get``, so the answer validates), :func:`failed` answers with
 Result FAILED and an IEC 61968-100 error code, :func:`event` / :func:`request` build what a
 simulator sends on its own. ``NS`` holds the payload namespaces, ``E`` builds elements.
+
+Identities follow the simulators' shared contract (docs/simulators.md): a usage point is named by
+its ESIID (``Names/name`` with ``NameType/name`` "ESIID", ``NameTypeAuthority/name`` "ERCOT") or
+its mRID; a meter by its meter number (``Names/name`` with ``NameType/name`` "MeterNumber") or its
+mRID. :func:`names`, :func:`esiid_names`, :func:`meter_names`, :func:`usage_point_el` and
+:func:`meter_el` write them in any payload namespace; :func:`esiid_of`, :func:`meter_of` and
+:func:`name_of` read them from any namespace (with :func:`child`, :func:`children`,
+:func:`text_at`, :func:`ref_of`). :func:`local_iso` writes a time in a party's local time zone.
 """
 
 from __future__ import annotations
@@ -13,8 +21,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -22,18 +31,40 @@ from cim_models import namespaces as ns
 from cim_models.build import ReplyError, RequestPart, build_message, now_iso
 from cim_models.codec import CimMessage, Codec
 
+from .clock import parse_time
+
 __all__ = [
+    "ESIID",
+    "ESIID_AUTHORITY",
+    "METER_NUMBER",
     "NS",
     "E",
     "Incoming",
     "SimError",
+    "child",
+    "children",
+    "esiid_names",
+    "esiid_of",
     "event",
     "failed",
     "iso",
+    "local",
+    "local_iso",
+    "meter_el",
+    "meter_names",
+    "meter_of",
+    "name_of",
+    "names",
+    "names_of",
+    "outage_entries",
+    "ref_of",
     "reply",
     "request",
     "text",
+    "text_at",
     "texts",
+    "usage_point_el",
+    "zone",
 ]
 
 NS = {
@@ -127,6 +158,162 @@ def texts(el: etree._Element | None, path: str) -> list[str]:
     return [(f.text or "").strip() for f in el.findall(path, NS) if (f.text or "").strip()]
 
 
+# --------------------------------------------------------------------------- times
+def zone(tz: str | tzinfo) -> tzinfo:
+    """A time zone given by name (``America/Chicago``) or as a tzinfo."""
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def local_iso(dt: datetime | str, tz: str | tzinfo) -> str:
+    """``dt`` in local time with its offset (how Texas parties write times)."""
+    return parse_time(dt).astimezone(zone(tz)).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- identities
+ESIID = "ESIID"
+ESIID_AUTHORITY = "ERCOT"
+METER_NUMBER = "MeterNumber"
+
+
+def local(el: Any) -> str:
+    """The local name of an element ("" for comments and processing instructions)."""
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def child(el: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child with local name ``name`` (any namespace)."""
+    if el is None:
+        return None
+    for c in el:
+        if isinstance(c.tag, str) and etree.QName(c).localname == name:
+            return c
+    return None
+
+
+def children(el: etree._Element | None, name: str) -> list[etree._Element]:
+    """The children with local name ``name`` (any namespace)."""
+    if el is None:
+        return []
+    return [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname == name]
+
+
+def text_at(el: etree._Element | None, *path: str) -> str | None:
+    """The stripped text at the path of local names under ``el`` (any namespace), or None."""
+    for step in path:
+        el = child(el, step)
+    if el is None or el.text is None:
+        return None
+    return el.text.strip() or None
+
+
+def ref_of(el: etree._Element | None) -> str | None:
+    """A code given as ``@ref`` or as an ``mRID`` child."""
+    if el is None:
+        return None
+    return (el.get("ref") or "").strip() or text_at(el, "mRID")
+
+
+def names_of(el: etree._Element | None) -> list[tuple[str, str | None]]:
+    """``(name, NameType/name)`` of every ``Names`` child of ``el`` that has a name."""
+    out = []
+    for n in children(el, "Names"):
+        value = text_at(n, "name")
+        if value:
+            out.append((value, text_at(n, "NameType", "name")))
+    return out
+
+
+def name_of(el: etree._Element | None, name_type: str) -> str | None:
+    """The identity of ``el``: its name of type ``name_type`` (case-insensitive), else its
+    mRID, else its first name."""
+    if el is None:
+        return None
+    named = names_of(el)
+    for value, kind in named:
+        if (kind or "").lower() == name_type.lower():
+            return value
+    return text_at(el, "mRID") or (named[0][0] if named else None)
+
+
+def esiid_of(usage_point: etree._Element | None) -> str | None:
+    """The ESIID of a UsagePoint: its ``ESIID`` name, else its mRID, else its first name."""
+    return name_of(usage_point, ESIID)
+
+
+def meter_of(device: etree._Element | None) -> str | None:
+    """The meter number of a Meter / EndDevice / Assets: its ``MeterNumber`` name, else its
+    mRID, else its first name."""
+    return name_of(device, METER_NUMBER)
+
+
+def names(prefix: str, value: str, name_type: str, authority: str | None = None) -> etree._Element:
+    """``<Names><name/><NameType><name/><NameTypeAuthority><name/>...`` in ``prefix``'s namespace."""
+    b = getattr(E, prefix)
+    return b(
+        "Names",
+        b("name", value),
+        b(
+            "NameType",
+            b("name", name_type),
+            b("NameTypeAuthority", b("name", authority)) if authority else None,
+        ),
+    )
+
+
+def esiid_names(prefix: str, esiid: str) -> etree._Element:
+    """The ``Names`` of a usage point: its ESIID, authority ERCOT."""
+    return names(prefix, esiid, ESIID, ESIID_AUTHORITY)
+
+
+def meter_names(prefix: str, meter: str, authority: str | None = None) -> etree._Element:
+    """The ``Names`` of a meter: its meter number."""
+    return names(prefix, meter, METER_NUMBER, authority)
+
+
+def usage_point_el(esiid: str, *, prefix: str = "mr", tag: str = "UsagePoint") -> etree._Element:
+    """``<UsagePoint><Names>ESIID / ERCOT</Names></UsagePoint>`` in ``prefix``'s namespace."""
+    return getattr(E, prefix)(tag, esiid_names(prefix, esiid))
+
+
+def meter_el(
+    meter: str, *, prefix: str = "mr", tag: str = "Meter", authority: str | None = None
+) -> etree._Element:
+    """A meter by mRID and ``MeterNumber`` name."""
+    b = getattr(E, prefix)
+    return b(tag, b("mRID", meter), meter_names(prefix, meter, authority))
+
+
+def outage_entries(
+    incoming: Incoming, received: str, *, source: bool = False
+) -> list[tuple[dict[str, Any], list[str]]]:
+    """What a system that only follows outages logs of an ``OutageRecords`` message: one entry
+    per ``OutageRecord`` (mRID, statusKind, magnitude, ERT), with the ESIIDs of its usage
+    points. ``source`` adds the sending system to the entry."""
+    out = []
+    for root in incoming.payload:
+        for record in children(root, "OutageRecord"):
+            entry: dict[str, Any] = {
+                "kind": "outage",
+                "received": received,
+                "message_id": incoming.message_id,
+            }
+            if source:
+                entry["source"] = incoming.source
+            entry.update(
+                {
+                    "verb": incoming.verb,
+                    "mRID": text_at(record, "mRID"),
+                    "statusKind": text_at(record, "statusKind"),
+                    "magnitude": text_at(record, "magnitude"),
+                    "ert": text_at(record, "EstimatedRestorationTime", "ert"),
+                }
+            )
+            esiids = [esiid_of(up) for up in children(record, "UsagePoints")]
+            out.append((entry, [e for e in esiids if e]))
+    return out
+
+
+# --------------------------------------------------------------------------- messages
 @dataclass
 class Incoming:
     """A message a simulator received (or the answer to one it sent)."""
@@ -186,10 +373,7 @@ class Incoming:
         return self.message.payload_elements()
 
     def child(self, name: str) -> etree._Element | None:
-        for c in self.root:
-            if isinstance(c.tag, str) and etree.QName(c).localname == name:
-                return c
-        return None
+        return child(self.root, name)
 
     @property
     def request(self) -> etree._Element | None:

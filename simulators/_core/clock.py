@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["SimClock", "Timer", "next_boundary", "parse_time"]
+__all__ = ["SimClock", "Timer", "next_boundary", "parse_time", "parse_time_or_none"]
 
 
 def parse_time(value: str | datetime) -> datetime:
@@ -29,6 +29,16 @@ def parse_time(value: str | datetime) -> datetime:
     else:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def parse_time_or_none(value: str | None) -> datetime | None:
+    """:func:`parse_time` of a timestamp read from a message: None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
 
 
 def next_boundary(when: datetime, minutes: int = 15) -> datetime:

@@ -21,7 +21,7 @@ from lxml import etree
 
 from cim_models.codes import INTERVAL_15MIN_KWH_DELIVERED, REGISTER_KWH_DELIVERED
 from simulators._core import E
-from simulators.mdms.messages import local_iso, meter_el, usage_point_el
+from simulators._core.cim import local_iso, meter_el, usage_point_el
 
 __all__ = ["ODR_COMMENT", "READING_TYPES", "end_device_control", "read_filter"]
 

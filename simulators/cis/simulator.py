@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,14 +51,8 @@ from simulators._core import (
     parse_time,
     request,
 )
-from simulators.mdms.messages import (
-    children,
-    esiid_of,
-    local_iso,
-    parse_end_device_events,
-    parse_meter_readings,
-    text_at,
-)
+from simulators._core.cim import local_iso, outage_entries
+from simulators.mdms.messages import parse_end_device_events, parse_meter_readings
 
 from .messages import ODR_COMMENT, end_device_control, read_filter
 from .orders import CANCELLED, COMPLETED, FAILED, Order
@@ -119,6 +113,27 @@ class PingRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _switch_order(kind: str, doc: str) -> Callable[..., str]:
+    """A public order method of :class:`Cis` (connect, disconnect, restore): ``(esiid, at=None,
+    *, reason=None, org=None, user=None)`` -> the order id."""
+
+    def order(
+        self: Cis,
+        esiid: str,
+        at: Any = None,
+        *,
+        reason: str | None = None,
+        org: str | None = None,
+        user: str | None = None,
+    ) -> str:
+        return self._order(kind, esiid, at=at, reason=reason, org=org, user=user)
+
+    order.__name__ = kind
+    order.__qualname__ = f"Cis.{kind}"
+    order.__doc__ = doc
+    return order
 
 
 class Cis(Simulator):
@@ -496,29 +511,13 @@ class Cis(Simulator):
             return list(self._pings.get(self._spec(esiid).esiid, ()))
 
     # ------------------------------------------------------------------ B2 orders
-    def connect(
-        self,
-        esiid: str,
-        at: Any = None,
-        *,
-        reason: str | None = None,
-        org: str | None = None,
-        user: str | None = None,
-    ) -> str:
-        """Remote connect (B2 P2 / P4), on demand or at ``at``. Returns the order id."""
-        return self._order("connect", esiid, at=at, reason=reason, org=org, user=user)
-
-    def disconnect(
-        self,
-        esiid: str,
-        at: Any = None,
-        *,
-        reason: str | None = None,
-        org: str | None = None,
-        user: str | None = None,
-    ) -> str:
-        """Remote disconnect (B2 P1 / P3), on demand or at ``at``. Returns the order id."""
-        return self._order("disconnect", esiid, at=at, reason=reason, org=org, user=user)
+    connect = _switch_order(
+        "connect", "Remote connect (B2 P2 / P4), on demand or at ``at``. Returns the order id."
+    )
+    disconnect = _switch_order(
+        "disconnect",
+        "Remote disconnect (B2 P1 / P3), on demand or at ``at``. Returns the order id.",
+    )
 
     def limit(
         self,
@@ -539,17 +538,10 @@ class Cis(Simulator):
             )
         return self._order("limit", esiid, at=at, reason=reason, level=level, org=org, user=user)
 
-    def restore(
-        self,
-        esiid: str,
-        at: Any = None,
-        *,
-        reason: str | None = None,
-        org: str | None = None,
-        user: str | None = None,
-    ) -> str:
-        """Remove the load limit (LOAD_LIMIT_DISABLE: back to 100 %). Returns the order id."""
-        return self._order("restore", esiid, at=at, reason=reason, org=org, user=user)
+    restore = _switch_order(
+        "restore",
+        "Remove the load limit (LOAD_LIMIT_DISABLE: back to 100 %). Returns the order id.",
+    )
 
     def switch_status(self, esiid: str, *, org: str | None = None, user: str | None = None) -> str:
         """Ask the meter for its switch position and energised status (B2-15,
@@ -785,23 +777,10 @@ class Cis(Simulator):
                     if changed:
                         self._after_change(order)
         elif incoming.noun == "OutageRecords":
-            for root in incoming.payload:
-                for record in children(root, "OutageRecord"):
-                    entry = {
-                        "kind": "outage",
-                        "received": at,
-                        "message_id": incoming.message_id,
-                        "verb": incoming.verb,
-                        "mRID": text_at(record, "mRID"),
-                        "statusKind": text_at(record, "statusKind"),
-                        "magnitude": text_at(record, "magnitude"),
-                        "ert": text_at(record, "EstimatedRestorationTime", "ert"),
-                    }
-                    for up in children(record, "UsagePoints"):
-                        key = esiid_of(up)
-                        if key:
-                            with self._lock:
-                                self._events[key].append(dict(entry))
+            for entry, esiids in outage_entries(incoming, at):
+                for key in esiids:
+                    with self._lock:
+                        self._events[key].append(dict(entry))
 
     def events_for(self, esiid: str) -> list[dict[str, Any]]:
         """Every event received about the usage point, in arrival order."""
@@ -900,15 +879,10 @@ class Cis(Simulator):
         /orders/{id}``, ``POST /orders``, ``DELETE /orders/{id}``, ``POST /reads/{esiid}``."""
         from fastapi import HTTPException
 
+        from simulators._core.api import rest_call
+
         def guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except KeyError as exc:
-                raise HTTPException(404, str(exc.args[0]) if exc.args else "not found") from None
-            except ValueError as exc:
-                raise HTTPException(422, str(exc)) from None
-            except SimulatorError as exc:
-                raise HTTPException(503, str(exc)) from None
+            return rest_call(fn, *args, unavailable=(SimulatorError,), **kwargs)
 
         @app.get("/customers/{customer_id}")
         def get_customer(customer_id: str) -> dict[str, Any]:

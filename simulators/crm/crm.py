@@ -59,6 +59,7 @@ from simulators._core import (
     request,
     text,
 )
+from simulators._core.cim import meter_el, usage_point_el
 
 from . import texts
 from .outages import OutageInfo, OutageState, parse_record, records_in
@@ -174,14 +175,11 @@ class Crm(Simulator):
         the change is recorded with who made it. ``changes``: opt_in, preferences, receivers,
         add_receivers, remove_receivers (see :meth:`PreferenceStore.update`)."""
         prefs = self.prefs.update(customer_id, by=by, user=user, **changes)
-        self._note(
-            "in",
-            "update",
-            "Preferences",
-            None,
-            None,
-            None,
+        self._remark(
             f"{customer_id} by {by}{f' ({user})' if user else ''}",
+            direction="in",
+            verb="update",
+            noun="Preferences",
         )
         return prefs
 
@@ -336,14 +334,12 @@ class Crm(Simulator):
                     )
                 )
         for n in made:
-            self._note(
-                "out",
-                "notify",
-                n.channel,
-                n.id,
-                None,
-                None,
+            self._remark(
                 f"{n.kind} to {n.customer} at {n.receiver}",
+                direction="out",
+                verb="notify",
+                noun=n.channel,
+                message_id=n.id,
             )
         return made, ihd
 
@@ -444,8 +440,8 @@ class Crm(Simulator):
                     E.edc("transmissionMode", "normal"),
                 ),
                 E.edc("EndDeviceControlType", ref=controls.IHD_TEXT_MESSAGE),
-                E.edc("EndDevices", E.edc("mRID", meter.meter), _names(meter.meter, "MeterNumber")),
-                E.edc("UsagePoints", _names(meter.esiid, "ESIID", "ERCOT")),
+                meter_el(meter.meter, prefix="edc", tag="EndDevices"),
+                usage_point_el(meter.esiid, prefix="edc", tag="UsagePoints"),
             ),
         )
 
@@ -507,8 +503,12 @@ class Crm(Simulator):
         with self._lock:
             if mid:
                 if mid in self._seen:
-                    self._note(
-                        "in", incoming.verb, incoming.noun, mid, None, None, "duplicate: ignored"
+                    self._remark(
+                        "duplicate: ignored",
+                        direction="in",
+                        verb=incoming.verb,
+                        noun=incoming.noun,
+                        message_id=mid,
                     )
                     return
                 self._seen[mid] = None
@@ -874,18 +874,6 @@ class Crm(Simulator):
             except ValueError as exc:
                 raise HTTPException(422, str(exc)) from None
             return {"notifications": [n.to_dict() for n in made]}
-
-
-def _names(value: str, name_type: str, authority: str | None = None) -> etree._Element:
-    return E.edc(
-        "Names",
-        E.edc("name", value),
-        E.edc(
-            "NameType",
-            E.edc("name", name_type),
-            E.edc("NameTypeAuthority", E.edc("name", authority)) if authority else None,
-        ),
-    )
 
 
 _DELIVERY_RANK = {

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from lxml import etree
 
-from simulators._core import parse_time, text
+from simulators._core.cim import text
+from simulators._core.clock import parse_time_or_none
 
 __all__ = ["OutageInfo", "OutageState", "parse_record", "records_in"]
 
@@ -53,13 +54,7 @@ class OutageInfo:
 
 
 def _time(el: etree._Element, path: str) -> datetime | None:
-    value = text(el, path)
-    if not value:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+    return parse_time_or_none(text(el, path))
 
 
 def _phone(el: etree._Element) -> str | None:

@@ -59,6 +59,7 @@ from simulators._core import (
     request,
     text,
 )
+from simulators._core.cim import meter_el, usage_point_el
 
 from .alarms import FIRMWARE_STATES, classify
 from .campaigns import TERMINAL, Campaign, CampaignMeter
@@ -240,14 +241,12 @@ class Dcc(Simulator):
             )
             self.switches[sw.id] = sw
             self.registry.add(spec.meter, fuel, when, party, f"change of {role} {sw.id}")
-        self._note(
-            "in",
-            "register",
-            "ChangeOf" + ("Supplier" if fuel == "electricity" else "Shipper"),
-            sw.id,
-            None,
-            None,
+        self._remark(
             f"{spec.meter}: {outgoing} -> {party} on {iso(when)}",
+            direction="in",
+            verb="register",
+            noun="ChangeOf" + ("Supplier" if fuel == "electricity" else "Shipper"),
+            message_id=sw.id,
         )
         if when <= self.clock.now():
             self._execute_switch(sw.id)
@@ -343,12 +342,10 @@ class Dcc(Simulator):
                 source=self.system,
                 get_filter=E.gmr(
                     "GetMeterReadings",
-                    E.gmr(
-                        "EndDevice", E.gmr("mRID", spec.meter), _gnames(spec.meter, "MeterNumber")
-                    ),
+                    meter_el(spec.meter, prefix="gmr", tag="EndDevice"),
                     E.gmr("Reading", E.gmr("reason", "billing")),
                     E.gmr("ReadingType", E.gmr("mRID", REGISTER_KWH_DELIVERED)),
-                    E.gmr("UsagePoint", _gnames(spec.esiid, "ESIID", "ERCOT")),
+                    usage_point_el(spec.esiid, prefix="gmr"),
                 ),
                 start=at - timedelta(minutes=15),
                 end=at,
@@ -741,8 +738,8 @@ class Dcc(Simulator):
                 E.edc("issuerTrackingID", campaign.id),
                 E.edc("reason", f"firmware {campaign.version}"),
                 E.edc("EndDeviceControlType", ref=controls.FIRMWARE_UPDATE),
-                E.edc("EndDevices", E.edc("mRID", cm.meter), _enames(cm.meter, "MeterNumber")),
-                E.edc("UsagePoints", _enames(cm.esiid, "ESIID", "ERCOT")),
+                meter_el(cm.meter, prefix="edc", tag="EndDevices"),
+                usage_point_el(cm.esiid, prefix="edc", tag="UsagePoints"),
             ),
         )
         body = request(
@@ -1021,30 +1018,6 @@ class Dcc(Simulator):
 
 
 # ---------------------------------------------------------------------- payload helpers
-def _gnames(value: str, name_type: str, authority: str | None = None) -> etree._Element:
-    return E.gmr(
-        "Names",
-        E.gmr("name", value),
-        E.gmr(
-            "NameType",
-            E.gmr("name", name_type),
-            E.gmr("NameTypeAuthority", E.gmr("name", authority)) if authority else None,
-        ),
-    )
-
-
-def _enames(value: str, name_type: str, authority: str | None = None) -> etree._Element:
-    return E.edc(
-        "Names",
-        E.edc("name", value),
-        E.edc(
-            "NameType",
-            E.edc("name", name_type),
-            E.edc("NameTypeAuthority", E.edc("name", authority)) if authority else None,
-        ),
-    )
-
-
 def _filter_meters(flt: etree._Element | None) -> list[str]:
     """Meter numbers / usage points named in a ``GetMeterReadings`` filter."""
     if flt is None:

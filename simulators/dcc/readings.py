@@ -22,6 +22,7 @@ from lxml import etree
 
 from cim_models.codes import DEVICE_VALID, REGISTER_KWH_DELIVERED
 from simulators._core import E, iso, parse_time, text
+from simulators._core.cim import meter_el, names
 
 __all__ = [
     "GAS_REGISTER_M3",
@@ -96,18 +97,6 @@ def register_in(payload: list[etree._Element], at: datetime) -> Read | None:
     return best
 
 
-def _names(value: str, name_type: str, authority: str | None = None) -> etree._Element:
-    return E.mr(
-        "Names",
-        E.mr("name", value),
-        E.mr(
-            "NameType",
-            E.mr("name", name_type),
-            E.mr("NameTypeAuthority", E.mr("name", authority)) if authority else None,
-        ),
-    )
-
-
 def meter_reading(
     *,
     meter: str,
@@ -123,7 +112,7 @@ def meter_reading(
         "MeterReadings",
         E.mr(
             "MeterReading",
-            E.mr("Meter", E.mr("mRID", meter), _names(meter, "MeterNumber")),
+            meter_el(meter),
             E.mr(
                 "Readings",
                 E.mr("reason", "billing"),
@@ -134,6 +123,6 @@ def meter_reading(
                 E.mr("ReadingQualities", E.mr("ReadingQualityType", ref=read.quality)),
                 E.mr("ReadingType", ref=read.reading_type),
             ),
-            E.mr("UsagePoint", _names(usage_point, usage_point_type, authority)),
+            E.mr("UsagePoint", names("mr", usage_point, usage_point_type, authority)),
         ),
     )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Body, HTTPException
 
+from simulators._core.api import rest_call
+
 from .sim import FieldError
 
 if TYPE_CHECKING:
@@ -18,14 +20,7 @@ _BODY = Body(...)  # one required JSON body marker shared by the routes
 
 
 def _errors(fn: Any) -> Any:
-    try:
-        return fn()
-    except KeyError as exc:
-        raise HTTPException(404, str(exc.args[0] if exc.args else exc)) from None
-    except FieldError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    return rest_call(fn, conflict=(FieldError,))
 
 
 def add_routes(sim: Field, app: Any) -> None:

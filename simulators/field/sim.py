@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .._core import Incoming, Simulator, Timer, event, iso, parse_time
+from .._core import Incoming, Simulator, Timer, by_key, event, iso, parse_time
 from ..oms.records import RecordData, TroubleOrderData, outage_records, records_of
 from .geo import centre, distance_m, site_for
 
@@ -349,7 +349,7 @@ class Field(Simulator):
         )
         crew = self.crews[crew_id] if crew_id else self._pick_crew(kind, order.site)
         if crew is None:
-            self._note("note", "", "", None, None, None, f"{order.number}: no crew available")
+            self._remark(f"{order.number}: no crew available")
             return False
         order.crew = crew.id
         crew.orders.append(order.mrid)
@@ -376,12 +376,7 @@ class Field(Simulator):
     # ================================================================== the status button
     def order(self, key: str) -> Order:
         """An order by mRID or number (KeyError otherwise)."""
-        found = self.orders.get(key) or next(
-            (o for o in self.orders.values() if o.number == key), None
-        )
-        if found is None:
-            raise KeyError(f"unknown order {key!r}")
-        return found
+        return by_key(self.orders, key, "order")
 
     def _active(self, key: str) -> Order:
         o = self.order(key)
@@ -398,6 +393,32 @@ class Field(Simulator):
         order.status_time = self.clock.now()
         order.history.append((iso(order.status_time), status))
 
+    def _started(self) -> tuple[float, datetime]:
+        """When a status change started (wall, simulated), for its latency (D11-10)."""
+        return time.perf_counter(), self.clock.now()
+
+    def _press(
+        self,
+        o: Order,
+        status: str,
+        comment: str,
+        started: tuple[float, datetime],
+        *,
+        release: bool = False,
+        prompt: bool = False,
+        **report: Any,
+    ) -> Order:
+        """The worker presses a status button: ``o`` takes ``status`` (``release``: the crew is
+        done with it; ``prompt``: its ERT prompt is rescheduled) and the OMS is told."""
+        self._set(o, status)
+        if release:
+            self._release(o)
+        if prompt:
+            self._schedule_prompt(o)
+        wall0, sim0 = started
+        self._report(o.outage, [o], comment=comment, wall0=wall0, sim0=sim0, **report)
+        return o
+
     def en_route(self, order: str) -> Order:
         """The worker leaves for the job site (D11-3)."""
         with self._lock:
@@ -406,16 +427,8 @@ class Field(Simulator):
                 raise FieldError(
                     f"{o.number} is {o.status}: en route only after dispatch and before arrival"
                 )
-            wall0, sim0 = time.perf_counter(), self.clock.now()
-            self._set(o, "enRoute")
-            self._report(
-                o.outage,
-                [o],
-                comment=f"crew {o.crew} en route to {o.number}",
-                wall0=wall0,
-                sim0=sim0,
-            )
-            return o
+            started = self._started()
+            return self._press(o, "enRoute", f"crew {o.crew} en route to {o.number}", started)
 
     def on_site(self, order: str, *, note: str | None = None) -> Order:
         """The worker is at the job site (also set by the geofence, :meth:`move_vehicle`)."""
@@ -423,17 +436,11 @@ class Field(Simulator):
             o = self._active(order)
             if o.arrived:
                 raise FieldError(f"{o.number} is already on site")
-            wall0, sim0 = time.perf_counter(), self.clock.now()
+            started = self._started()
             o.arrived = True
-            self._set(o, "onSite")
-            self._report(
-                o.outage,
-                [o],
-                comment=note or f"crew {o.crew} on site for {o.number}",
-                wall0=wall0,
-                sim0=sim0,
+            return self._press(
+                o, "onSite", note or f"crew {o.crew} on site for {o.number}", started
             )
-            return o
 
     def move_vehicle(self, crew: str, lat: float, lon: float) -> list[str]:
         """The crew's vehicle reports a GPS position; every order of the crew whose job site
@@ -475,20 +482,17 @@ class Field(Simulator):
             o = self._active(order)
             if ert <= self.clock.now():
                 raise FieldError(f"the ERT {iso(ert)} is not in the future")
-            wall0, sim0 = time.perf_counter(), self.clock.now()
+            started = self._started()
             o.ert, o.ert_by_field, o.ert_confidence = ert, True, confidence
             o.ert_source = source or f"Field: {self._who(o)}"
-            self._set(o, "ertSet")
-            self._schedule_prompt(o)
-            self._report(
-                o.outage,
-                [o],
-                comment=f"{o.number}: ERT {iso(ert)} set by {self._who(o)}",
+            return self._press(
+                o,
+                "ertSet",
+                f"{o.number}: ERT {iso(ert)} set by {self._who(o)}",
+                started,
+                prompt=True,
                 ert=o,
-                wall0=wall0,
-                sim0=sim0,
             )
-            return o
 
     def restored(
         self, order: str, *, cause: str | None = None, cause_kind: str | None = None
@@ -500,19 +504,15 @@ class Field(Simulator):
             o = self._active(order)
             if not o.arrived:
                 raise FieldError(f"{o.number}: the crew must be on site to restore power")
-            wall0, sim0 = time.perf_counter(), self.clock.now()
-            self._set(o, "restored")
-            self._release(o)
-            self._report(
-                o.outage,
-                [o],
-                comment=f"{o.number}: power restored by crew {o.crew}",
+            return self._press(
+                o,
+                "restored",
+                f"{o.number}: power restored by crew {o.crew}",
+                self._started(),
+                release=True,
                 cause=cause,
                 cause_kind=cause_kind,
-                wall0=wall0,
-                sim0=sim0,
             )
-            return o
 
     def cannot_restore(
         self,
@@ -634,9 +634,7 @@ class Field(Simulator):
             }
             self.prompts.append(entry)
             o.history.append((entry["at"], "ERT validation prompt"))
-            self._note(
-                "note", "", "", None, None, None, f"prompt to crew {o.crew}: {entry['message']}"
-            )
+            self._remark(f"prompt to crew {o.crew}: {entry['message']}")
 
     # ================================================================== publishing
     def _report(
@@ -774,15 +772,7 @@ class Field(Simulator):
             self.local_switch_log.append(entry)
             if not entry["authorised"]:
                 entry["status"] = "refused"
-                self._note(
-                    "note",
-                    "",
-                    "",
-                    None,
-                    None,
-                    None,
-                    f"local {action} of {spec.meter} by {entry['user']}: not authorised",
-                )
+                self._remark(f"local {action} of {spec.meter} by {entry['user']}: not authorised")
                 return entry
             if when <= now:
                 self._carry_out(entry)
@@ -798,15 +788,7 @@ class Field(Simulator):
         with self._lock:
             entry["status"] = "performed"
             entry["performed_at"] = iso(self.clock.now())
-            self._note(
-                "note",
-                "",
-                "",
-                None,
-                None,
-                None,
-                f"local {entry['action']} of {entry['meter']} by {entry['user']}",
-            )
+            self._remark(f"local {entry['action']} of {entry['meter']} by {entry['user']}")
             hook = self.local_switch_hook
         if hook is not None:
             try:

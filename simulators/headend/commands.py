@@ -295,14 +295,7 @@ class CommandsMixin(SwitchMixin, OutageMixin, DeviceMixin):
             if job.timer is not None:
                 job.timer.cancel()
             job.status = "cancelled"
-            self.state(job.meter).note(
-                now,
-                "command",
-                control=job.control.mrid,
-                code=job.control.code,
-                result="cancelled",
-                by=msg.source,
-            )
+            self.note_job(job, "cancelled", at=now, by=msg.source)
             evs.append(
                 self.new_event(
                     self.spec(job.meter),
@@ -347,12 +340,10 @@ class CommandsMixin(SwitchMixin, OutageMixin, DeviceMixin):
                     job.timer = None
                 job.due = self._due(original.code, c.start)
                 original.start = c.start
-            self.state(job.meter).note(
-                now,
-                "command",
-                control=job.control.mrid,
-                code=job.control.code,
-                result=f"changed: due {self.fmt(job.due)}, level {original.level}",
+            self.note_job(
+                job,
+                f"changed: due {self.fmt(job.due)}, level {original.level}",
+                at=now,
                 by=msg.source,
             )
             changes.append(job)

@@ -20,6 +20,7 @@ from typing import Any
 from lxml import etree
 
 from simulators._core import NS, Incoming, SimError, Timer, parse_time, text, texts
+from simulators._core.cim import names_of
 
 __all__ = ["ControlRequest", "Job", "firmware_version", "parse_controls"]
 
@@ -71,21 +72,11 @@ class Job:
         }
 
 
-def _names(el: etree._Element, prefix: str) -> list[tuple[str, str | None]]:
-    """``(name, NameType/name)`` of every ``Names`` child."""
-    out = []
-    for n in el.findall(f"{prefix}:Names", NS):
-        value = text(n, f"{prefix}:name")
-        if value:
-            out.append((value, text(n, f"{prefix}:NameType/{prefix}:name")))
-    return out
-
-
 def _identifiers(el: etree._Element, prefix: str, prefer: str) -> list[str]:
     """The identifiers of an EndDevice / UsagePoint: the ``prefer`` name type first, then any
     other name (except firmware versions), then the mRID."""
     ids: list[str] = []
-    named = _names(el, prefix)
+    named = names_of(el)
     ids += [v for v, kind in named if kind == prefer]
     ids += [v for v, kind in named if kind not in (prefer, "FirmwareVersion")]
     mrid = text(el, f"{prefix}:mRID")
@@ -99,7 +90,7 @@ def firmware_version(control: etree._Element, incoming: Incoming) -> str | None:
     ``EndDevices/Names`` with ``NameType/name`` "FirmwareVersion"; the header Property
     "FirmwareVersion" (or "TargetVersion"); a version number (``4.3.0``) in ``reason``."""
     for dev in control.findall("edc:EndDevices", NS):
-        for value, kind in _names(dev, "edc"):
+        for value, kind in names_of(dev):
             if kind == "FirmwareVersion":
                 return value
     props = incoming.header.get("Property") or {}

@@ -347,6 +347,19 @@ class HeadEndCore(Simulator):
             )
         return evs
 
+    def note_job(
+        self, job: Job, result: str, *, at: datetime | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Note in the meter's history what became of the control ``job``."""
+        return self.state(job.meter).note(
+            at or self.now(),
+            "command",
+            control=job.control.mrid,
+            code=job.control.code,
+            result=result,
+            **fields,
+        )
+
     def no_answer(self, job: Job, what: str) -> None:
         """The meter does not answer (de-energised, or the per-meter ``disconnect`` knob): the
         head-end waits ``no_answer_seconds`` and then reports the failure itself, as an
@@ -354,13 +367,7 @@ class HeadEndCore(Simulator):
         spec = self.spec(job.meter)
         why = self.unreachable_reason(spec) or "not answering"
         job.status = "waiting"
-        self.state(job.meter).note(
-            self.now(),
-            "command",
-            control=job.control.mrid,
-            code=job.control.code,
-            result=f"sent; meter {why}",
-        )
+        self.note_job(job, f"sent; meter {why}")
 
         def report() -> None:
             with self.atomic():
@@ -370,13 +377,7 @@ class HeadEndCore(Simulator):
                 self.counters["no_answer"] += 1
                 seconds = int(self.no_answer_after.total_seconds())
                 reason = f"{what}: meter {spec.meter} did not answer within {seconds} s ({why})"
-                self.state(job.meter).note(
-                    self.now(),
-                    "command",
-                    control=job.control.mrid,
-                    code=job.control.code,
-                    result="no answer",
-                )
+                self.note_job(job, "no answer")
                 self.publish_events(
                     self.ack_events(
                         spec,

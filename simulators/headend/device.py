@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
+
 from cim_models.codes import events
+from simulators._core import MeterSpec
 
 from .controls import Job
 from .core import HeadEndCore
@@ -83,70 +86,44 @@ class DeviceMixin(HeadEndCore):
             return
         st = self.state(job.meter)
         target = job.control.version or ""
-        now = self.now()
         if st.firmware == target:
             job.status = "done"
-            st.note(now, "firmware", control=job.control.mrid, result=f"{target} already installed")
-            self.publish_events(
-                [
-                    self.new_event(
-                        spec,
-                        events.FIRMWARE_UPDATE_SUCCEEDED,
-                        tracking=job.control.mrid,
-                        reason=f"Firmware {target} already installed: no transfer",
-                        details={"FirmwareVersion": target, "AlreadyInstalled": True},
-                    ),
-                    *self.ack_events(
-                        spec,
-                        job,
-                        True,
-                        reason=f"Firmware {target} already installed",
-                        details={"FirmwareVersion": target},
-                        semantic=False,
-                    ),
-                ],
-                comment=f"Firmware update {job.control.mrid}",
+            self._firmware_report(
+                job,
+                spec,
+                f"{target} already installed",
+                event=(
+                    events.FIRMWARE_UPDATE_SUCCEEDED,
+                    f"Firmware {target} already installed: no transfer",
+                    {"FirmwareVersion": target, "AlreadyInstalled": True},
+                ),
+                ack=(True, f"Firmware {target} already installed", {"FirmwareVersion": target}),
             )
             return
         if st.firmware_job is not None:
             job.status = "failed"
-            st.note(
-                now,
-                "firmware",
-                control=job.control.mrid,
-                result="refused: another transfer in progress",
-            )
-            self.publish_events(
-                self.ack_events(
-                    spec,
-                    job,
+            self._firmware_report(
+                job,
+                spec,
+                "refused: another transfer in progress",
+                ack=(
                     False,
-                    reason=f"Firmware update refused: transfer {st.firmware_job} still in progress",
-                    details={"FirmwareVersion": st.firmware},
-                    semantic=False,
+                    f"Firmware update refused: transfer {st.firmware_job} still in progress",
+                    {"FirmwareVersion": st.firmware},
                 ),
-                comment=f"Firmware update {job.control.mrid}",
             )
             return
         st.firmware_job = job.control.mrid
         job.status = "running"
-        st.note(
-            now,
-            "firmware",
-            control=job.control.mrid,
-            result=f"transfer {st.firmware} -> {target} started",
-        )
-        self.publish_events(
-            [
-                self.new_event(
-                    spec,
-                    events.FIRMWARE_UPDATE_STARTED,
-                    tracking=job.control.mrid,
-                    reason=f"Firmware transfer started: {st.firmware} -> {target}",
-                    details={"FromVersion": st.firmware, "ToVersion": target, "Progress": "0%"},
-                )
-            ],
-            comment=f"Firmware update {job.control.mrid}",
+        self._firmware_report(
+            job,
+            spec,
+            f"transfer {st.firmware} -> {target} started",
+            event=(
+                events.FIRMWARE_UPDATE_STARTED,
+                f"Firmware transfer started: {st.firmware} -> {target}",
+                {"FromVersion": st.firmware, "ToVersion": target, "Progress": "0%"},
+            ),
         )
         for k, pct in enumerate((25, 50, 75, 100), 1):
             self.clock.call_later(
@@ -169,21 +146,15 @@ class DeviceMixin(HeadEndCore):
                 )
                 return
             if pct < 100:
-                self.publish_events(
-                    [
-                        self.new_event(
-                            spec,
-                            events.FIRMWARE_UPDATE_IN_PROGRESS,
-                            tracking=job.control.mrid,
-                            reason=f"Firmware transfer {pct}%",
-                            details={
-                                "FromVersion": st.firmware,
-                                "ToVersion": target,
-                                "Progress": f"{pct}%",
-                            },
-                        )
-                    ],
-                    comment=f"Firmware update {job.control.mrid}",
+                self._firmware_report(
+                    job,
+                    spec,
+                    None,
+                    event=(
+                        events.FIRMWARE_UPDATE_IN_PROGRESS,
+                        f"Firmware transfer {pct}%",
+                        {"FromVersion": st.firmware, "ToVersion": target, "Progress": f"{pct}%"},
+                    ),
                 )
                 return
             if st.firmware_fault or target in self.firmware_bad_versions:
@@ -195,31 +166,16 @@ class DeviceMixin(HeadEndCore):
             old, st.firmware = st.firmware, target
             st.firmware_job = None
             job.status = "done"
-            st.note(
-                self.now(),
-                "firmware",
-                control=job.control.mrid,
-                result=f"{old} -> {target} succeeded",
-            )
-            self.publish_events(
-                [
-                    self.new_event(
-                        spec,
-                        events.FIRMWARE_UPDATE_SUCCEEDED,
-                        tracking=job.control.mrid,
-                        reason=f"Firmware updated to {target}",
-                        details={"FromVersion": old, "FirmwareVersion": target, "Progress": "100%"},
-                    ),
-                    *self.ack_events(
-                        spec,
-                        job,
-                        True,
-                        reason=f"Firmware update to {target} succeeded",
-                        details={"FirmwareVersion": target},
-                        semantic=False,
-                    ),
-                ],
-                comment=f"Firmware update {job.control.mrid}",
+            self._firmware_report(
+                job,
+                spec,
+                f"{old} -> {target} succeeded",
+                event=(
+                    events.FIRMWARE_UPDATE_SUCCEEDED,
+                    f"Firmware updated to {target}",
+                    {"FromVersion": old, "FirmwareVersion": target, "Progress": "100%"},
+                ),
+                ack=(True, f"Firmware update to {target} succeeded", {"FirmwareVersion": target}),
             )
 
     def _firmware_failed(self, job: Job, why: str) -> None:
@@ -227,28 +183,51 @@ class DeviceMixin(HeadEndCore):
         st = self.state(job.meter)
         st.firmware_job = None
         job.status = "failed"
-        st.note(self.now(), "firmware", control=job.control.mrid, result=f"failed: {why}")
-        self.publish_events(
-            [
-                self.new_event(
-                    spec,
-                    events.FIRMWARE_UPDATE_FAILED,
-                    tracking=job.control.mrid,
-                    severity="major",
-                    reason=f"Firmware update failed: {why}",
-                    details={"FirmwareVersion": st.firmware, "ToVersion": job.control.version},
-                ),
-                *self.ack_events(
-                    spec,
-                    job,
-                    False,
-                    reason=f"Firmware update failed: {why}",
-                    details={"FirmwareVersion": st.firmware},
-                    semantic=False,
-                ),
-            ],
-            comment=f"Firmware update {job.control.mrid}",
+        self._firmware_report(
+            job,
+            spec,
+            f"failed: {why}",
+            event=(
+                events.FIRMWARE_UPDATE_FAILED,
+                f"Firmware update failed: {why}",
+                {"FirmwareVersion": st.firmware, "ToVersion": job.control.version},
+            ),
+            severity="major",
+            ack=(False, f"Firmware update failed: {why}", {"FirmwareVersion": st.firmware}),
         )
+
+    def _firmware_report(
+        self,
+        job: Job,
+        spec: MeterSpec,
+        result: str | None,
+        *,
+        event: tuple[str, str, dict[str, object]] | None = None,
+        ack: tuple[bool, str, dict[str, object]] | None = None,
+        severity: str | None = None,
+    ) -> None:
+        """Note ``result`` in the meter's history (unless None) and publish the firmware
+        ``event`` (code, reason, details) and/or the acknowledgement ``ack`` (success, reason,
+        details) of the FIRMWARE_UPDATE control ``job``."""
+        if result is not None:
+            self.state(job.meter).note(
+                self.now(), "firmware", control=job.control.mrid, result=result
+            )
+        evs: list[etree._Element] = []
+        if event is not None:
+            code, reason, details = event
+            extra = {"severity": severity} if severity else {}
+            evs.append(
+                self.new_event(
+                    spec, code, tracking=job.control.mrid, reason=reason, details=details, **extra
+                )
+            )
+        if ack is not None:
+            success, reason, details = ack
+            evs += self.ack_events(
+                spec, job, success, reason=reason, details=details, semantic=False
+            )
+        self.publish_events(evs, comment=f"Firmware update {job.control.mrid}")
 
     # ------------------------------------------------------------------ in-home display (B2-6)
     def execute_ihd(self, job: Job) -> None:

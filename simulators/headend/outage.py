@@ -15,13 +15,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from cim_models.codes import events
 from simulators._core import MeterSpec
 
 from .controls import Job
 from .core import HeadEndCore
+from .meters import MeterState
 
 __all__ = ["OutageMixin"]
 
@@ -145,61 +146,54 @@ class OutageMixin(HeadEndCore):
 
     # ------------------------------------------------------------------ controls
     def execute_ping(self, job: Job) -> None:
-        spec = self.spec(job.meter)
-        if not self.reachable(spec):
-            self.no_answer(job, "power status ping")
-            return
-        st = self.state(job.meter)
-        job.status = "done"
-        st.note(
-            self.now(),
-            "command",
-            control=job.control.mrid,
-            code=job.control.code,
-            result="energised",
-        )
-        self.publish_events(
-            self.ack_events(
-                spec,
-                job,
-                True,
-                reason="Ping: meter answered, energised",
-                details={"PowerStatus": "Energised", "ContactorStatus": st.contactor},
-                semantic=False,
-                status="energised",
+        self._answer_status(
+            job,
+            "power status ping",
+            lambda st: (
+                "energised",
+                "Ping: meter answered, energised",
+                {"PowerStatus": "Energised", "ContactorStatus": st.contactor},
             ),
-            comment=f"Ping result for {spec.meter}",
+            "Ping result for",
         )
 
     def execute_status_read(self, job: Job) -> None:
-        spec = self.spec(job.meter)
-        if not self.reachable(spec):
-            self.no_answer(job, "switch status read")
-            return
-        st = self.state(job.meter)
-        job.status = "done"
-        st.note(
-            self.now(),
-            "command",
-            control=job.control.mrid,
-            code=job.control.code,
-            result=st.switch_label,
-        )
-        self.publish_events(
-            self.ack_events(
-                spec,
-                job,
-                True,
-                reason=f"Switch status: {st.switch_label}, energised",
-                details={
+        self._answer_status(
+            job,
+            "switch status read",
+            lambda st: (
+                st.switch_label,
+                f"Switch status: {st.switch_label}, energised",
+                {
                     "SwitchPosition": st.switch_label,
                     "ContactorStatus": st.contactor,
                     "LimitLevel": st.limit_pct,
                     "Energised": True,
                     "Armed": st.armed,
                 },
-                semantic=False,
-                status=st.switch_label,
             ),
-            comment=f"Switch status of {spec.meter}",
+            "Switch status of",
+        )
+
+    def _answer_status(
+        self,
+        job: Job,
+        what: str,
+        answer: Callable[[MeterState], tuple[str, str, dict[str, object]]],
+        comment: str,
+    ) -> None:
+        """A reachable meter answers ``job`` (status = result, reason, details from its state);
+        an unreachable one does not (:meth:`no_answer`)."""
+        spec = self.spec(job.meter)
+        if not self.reachable(spec):
+            self.no_answer(job, what)
+            return
+        status, reason, details = answer(self.state(job.meter))
+        job.status = "done"
+        self.note_job(job, status)
+        self.publish_events(
+            self.ack_events(
+                spec, job, True, reason=reason, details=details, semantic=False, status=status
+            ),
+            comment=f"{comment} {spec.meter}",
         )

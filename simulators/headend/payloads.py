@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -31,6 +30,7 @@ from cim_models.codes import (
     REGISTER_KWH_DELIVERED,
 )
 from simulators._core import NS, E, MeterSpec, iso, text
+from simulators._core.cim import ESIID_AUTHORITY, esiid_names, meter_names, names, zone
 
 __all__ = [
     "ESIID_AUTHORITY",
@@ -44,25 +44,9 @@ __all__ = [
     "names",
 ]
 
-ESIID_AUTHORITY = "ERCOT"
-
 
 def local_iso(dt: datetime, tz: str) -> str:
-    return iso(dt.astimezone(ZoneInfo(tz)))
-
-
-def names(prefix: str, value: str, kind: str, authority: str | None) -> etree._Element:
-    """``<Names><name/><NameType><name/><NameTypeAuthority><name/>...`` in ``prefix``'s namespace."""
-    b = getattr(E, prefix)
-    return b(
-        "Names",
-        b("name", value),
-        b(
-            "NameType",
-            b("name", kind),
-            b("NameTypeAuthority", b("name", authority)) if authority else None,
-        ),
-    )
+    return iso(dt.astimezone(zone(tz)))
 
 
 def interval_reading_type(minutes: int) -> str:
@@ -100,7 +84,7 @@ def end_device_event(
         ede("reason", reason) if reason else None,
         ede("severity", severity),
         ede("userID", user) if user else None,
-        ede("Assets", ede("mRID", spec.meter), names("ede", spec.meter, "MeterNumber", owner)),
+        ede("Assets", ede("mRID", spec.meter), meter_names("ede", spec.meter, owner)),
         [
             ede("EndDeviceEventDetails", ede("name", k), ede("value", _detail(v, tz)))
             for k, v in (details or {}).items()
@@ -111,7 +95,7 @@ def end_device_event(
         ede(
             "UsagePoint",
             ede("mRID", spec.esiid),
-            names("ede", spec.esiid, "ESIID", ESIID_AUTHORITY),
+            esiid_names("ede", spec.esiid),
         ),
     )
 
@@ -172,9 +156,9 @@ def meter_reading(
     return mr(
         "MeterReading",
         block,
-        mr("Meter", mr("mRID", spec.meter), names("mr", spec.meter, "MeterNumber", owner)),
+        mr("Meter", mr("mRID", spec.meter), meter_names("mr", spec.meter, owner)),
         reg,
-        mr("UsagePoint", mr("mRID", spec.esiid), names("mr", spec.esiid, "ESIID", ESIID_AUTHORITY)),
+        mr("UsagePoint", mr("mRID", spec.esiid), esiid_names("mr", spec.esiid)),
         mr("valuesInterval", mr("end", local_iso(end, tz)), mr("start", local_iso(start, tz))),
     )
 
@@ -237,7 +221,7 @@ def end_device_control(
         device = edc(
             "EndDevices",
             edc("mRID", meter) if meter else None,
-            names("edc", meter, "MeterNumber", owner) if meter else None,
+            meter_names("edc", meter, owner) if meter else None,
             names("edc", version, "FirmwareVersion", None) if version else None,
         )
     return edc(
@@ -251,9 +235,7 @@ def end_device_control(
         edc("EndDeviceControlType", ref=code),
         device,
         edc("primaryDeviceTiming", edc("interval", edc("start", when))) if when else None,
-        edc("UsagePoints", edc("mRID", esiid), names("edc", esiid, "ESIID", ESIID_AUTHORITY))
-        if esiid
-        else None,
+        edc("UsagePoints", edc("mRID", esiid), esiid_names("edc", esiid)) if esiid else None,
     )
 
 
@@ -264,7 +246,7 @@ def get_meter_readings_filter(
     gmr = E.gmr
     return gmr(
         "GetMeterReadings",
-        [gmr("EndDevice", gmr("mRID", m), names("gmr", m, "MeterNumber", None)) for m in meters],
+        [gmr("EndDevice", gmr("mRID", m), meter_names("gmr", m)) for m in meters],
         [gmr("ReadingType", gmr("mRID", rt)) for rt in reading_types],
-        [gmr("UsagePoint", names("gmr", e, "ESIID", ESIID_AUTHORITY)) for e in esiids],
+        [gmr("UsagePoint", esiid_names("gmr", e)) for e in esiids],
     )

@@ -302,14 +302,7 @@ class SwitchMixin(HeadEndCore):
         self, st: MeterState, job: Job, success: bool, reason: str, toggled: bool, **details: object
     ) -> None:
         job.status = "done" if success else "failed"
-        st.note(
-            self.now(),
-            "command",
-            control=job.control.mrid,
-            code=job.control.code,
-            result=reason,
-            toggled=toggled,
-        )
+        self.note_job(job, reason, toggled=toggled)
         info: dict[str, object] = {
             "ContactorStatus": st.contactor,
             "Toggled": toggled,

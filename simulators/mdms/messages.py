@@ -29,7 +29,18 @@ from cim_models.codes import (
     VEE_VALIDATED,
 )
 from simulators._core import E
-from simulators._core.clock import parse_time
+from simulators._core.cim import (
+    child,
+    children,
+    esiid_of,
+    local,
+    local_iso,
+    meter_el,
+    meter_of,
+    ref_of,
+    text_at,
+    usage_point_el,
+)
 
 __all__ = [
     "QUALITY_NAMES",
@@ -52,10 +63,6 @@ __all__ = [
     "usage_point_el",
 ]
 
-ESIID = "ESIID"
-ESIID_AUTHORITY = "ERCOT"
-METER_NUMBER = "MeterNumber"
-
 #: Descriptions written into the payload's ReadingQualityType dictionary.
 QUALITY_NAMES = {
     VEE_VALIDATED: ("0", "1", "3", "MDM: validated (VEE passed)"),
@@ -66,73 +73,6 @@ QUALITY_NAMES = {
 
 
 # --------------------------------------------------------------------------- reading
-def local(el: Any) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
-def child(el: etree._Element | None, name: str) -> etree._Element | None:
-    """The first child with local name ``name`` (any namespace)."""
-    if el is None:
-        return None
-    for c in el:
-        if isinstance(c.tag, str) and etree.QName(c).localname == name:
-            return c
-    return None
-
-
-def children(el: etree._Element | None, name: str) -> list[etree._Element]:
-    if el is None:
-        return []
-    return [c for c in el if isinstance(c.tag, str) and etree.QName(c).localname == name]
-
-
-def text_at(el: etree._Element | None, *path: str) -> str | None:
-    for step in path:
-        el = child(el, step)
-    if el is None or el.text is None:
-        return None
-    return el.text.strip() or None
-
-
-def _named(el: etree._Element | None, name_type: str) -> str | None:
-    for names in children(el, "Names"):
-        if (text_at(names, "NameType", "name") or "").lower() == name_type.lower():
-            value = text_at(names, "name")
-            if value:
-                return value
-    return None
-
-
-def esiid_of(usage_point: etree._Element | None) -> str | None:
-    """The ESIID of a UsagePoint: its ``ESIID`` name, else its mRID, else its first name."""
-    if usage_point is None:
-        return None
-    return (
-        _named(usage_point, ESIID)
-        or text_at(usage_point, "mRID")
-        or text_at(child(usage_point, "Names"), "name")
-    )
-
-
-def meter_of(device: etree._Element | None) -> str | None:
-    """The meter number of a Meter / EndDevice / Assets: its ``MeterNumber`` name, else its
-    mRID, else its first name."""
-    if device is None:
-        return None
-    return (
-        _named(device, METER_NUMBER)
-        or text_at(device, "mRID")
-        or text_at(child(device, "Names"), "name")
-    )
-
-
-def ref_of(el: etree._Element | None) -> str | None:
-    """A code given as ``@ref`` or as an ``mRID`` child."""
-    if el is None:
-        return None
-    return (el.get("ref") or "").strip() or text_at(el, "mRID")
-
-
 @dataclass
 class ReadingsIn:
     """One MeterReading received: who, 15-minute intervals, register reads."""
@@ -257,37 +197,6 @@ def parse_end_device_events(payload: Iterable[etree._Element], tz: tzinfo) -> li
 
 
 # --------------------------------------------------------------------------- writing
-def local_iso(dt: datetime, tz: tzinfo) -> str:
-    """``dt`` in local time with its offset (how Texas parties write times)."""
-    return parse_time(dt).astimezone(tz).isoformat(timespec="seconds")
-
-
-def _names(prefix: str, value: str, name_type: str, authority: str | None) -> etree._Element:
-    b = getattr(E, prefix)
-    return b(
-        "Names",
-        b("name", value),
-        b(
-            "NameType",
-            b("name", name_type),
-            b("NameTypeAuthority", b("name", authority)) if authority else None,
-        ),
-    )
-
-
-def usage_point_el(esiid: str, *, prefix: str = "mr", tag: str = "UsagePoint") -> etree._Element:
-    """``<UsagePoint><Names>ESIID / ERCOT</Names></UsagePoint>`` in ``prefix``'s namespace."""
-    return getattr(E, prefix)(tag, _names(prefix, esiid, ESIID, ESIID_AUTHORITY))
-
-
-def meter_el(
-    meter: str, *, prefix: str = "mr", tag: str = "Meter", authority: str | None = None
-) -> etree._Element:
-    """A meter by mRID and ``MeterNumber`` name."""
-    b = getattr(E, prefix)
-    return b(tag, b("mRID", meter), _names(prefix, meter, METER_NUMBER, authority))
-
-
 def _quality(ref: str) -> etree._Element:
     return E.mr("ReadingQualities", E.mr("ReadingQualityType", ref=ref))
 

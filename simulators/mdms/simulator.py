@@ -63,6 +63,7 @@ from simulators._core import (
     reply,
     request,
 )
+from simulators._core.cim import outage_entries
 
 from .messages import (
     children,
@@ -578,14 +579,11 @@ class Mdms(Simulator):
             self.post_daily_vee(day)
         except Exception as exc:  # a failing posting must not stop the clock or the schedule
             self.log.exception("scheduled VEE posting for %s failed", day)
-            self._note(
-                "fault",
-                "created",
-                "MeterReadings",
-                None,
-                None,
-                None,
+            self._remark(
                 f"VEE posting {day} failed: {exc}",
+                direction="fault",
+                verb="created",
+                noun="MeterReadings",
             )
         if self._vee_timer is timer and self._vee_time is not None:
             self._vee_timer = self.clock.call_at(
@@ -732,25 +730,13 @@ class Mdms(Simulator):
                 point.events.append(entry)
 
     def _log_outages(self, incoming: Incoming) -> None:
-        for root in incoming.payload:
-            for record in children(root, "OutageRecord"):
-                entry = {
-                    "kind": "outage",
-                    "received": iso(self.clock.now()),
-                    "message_id": incoming.message_id,
-                    "source": incoming.source,
-                    "verb": incoming.verb,
-                    "mRID": text_at(record, "mRID"),
-                    "statusKind": text_at(record, "statusKind"),
-                    "magnitude": text_at(record, "magnitude"),
-                    "ert": text_at(record, "EstimatedRestorationTime", "ert"),
-                }
-                for up in children(record, "UsagePoints"):
-                    spec = self._spec(esiid_of(up))
-                    if spec is not None:
-                        point = self._point(spec.esiid)
-                        with self._lock:
-                            point.events.append(dict(entry))
+        for entry, esiids in outage_entries(incoming, iso(self.clock.now()), source=True):
+            for esiid in esiids:
+                spec = self._spec(esiid)
+                if spec is not None:
+                    point = self._point(spec.esiid)
+                    with self._lock:
+                        point.events.append(dict(entry))
 
     # ------------------------------------------------------------------ inspection
     def status(self) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from datetime import datetime
 from lxml import etree
 
 from .._core import E, parse_time, text
-from .._core.cim import NS
+from .._core.cim import NS, esiid_of, meter_el, meter_of, usage_point_el
 
 __all__ = ["DeviceEvent", "device_events_of", "end_device_events", "ping_control"]
 
@@ -45,20 +45,6 @@ class DeviceEvent:
     tracking_id: str | None
     mrid: str | None
     reason: str | None = None
-
-
-def _name_of(el: etree._Element | None, prefix: str, name_type: str) -> str | None:
-    if el is None:
-        return None
-    first = None
-    for n in el.findall(f"{prefix}:Names", NS):
-        value = text(n, f"{prefix}:name")
-        if value is None:
-            continue
-        if text(n, f"{prefix}:NameType/{prefix}:name") == name_type:
-            return value
-        first = first or value
-    return text(el, f"{prefix}:mRID") or first
 
 
 def device_events_of(payload: Iterable[etree._Element]) -> list[DeviceEvent]:
@@ -80,8 +66,8 @@ def device_events_of(payload: Iterable[etree._Element]) -> list[DeviceEvent]:
             out.append(
                 DeviceEvent(
                     code=code.strip(),
-                    meter=_name_of(ev.find("ede:Assets", NS), "ede", "MeterNumber"),
-                    esiid=_name_of(ev.find("ede:UsagePoint", NS), "ede", "ESIID"),
+                    meter=meter_of(ev.find("ede:Assets", NS)),
+                    esiid=esiid_of(ev.find("ede:UsagePoint", NS)),
                     at=at,
                     tracking_id=text(ev, "ede:issuerTrackingID"),
                     mrid=text(ev, "ede:mRID"),
@@ -89,12 +75,6 @@ def device_events_of(payload: Iterable[etree._Element]) -> list[DeviceEvent]:
                 )
             )
     return out
-
-
-def _names(prefix: str, value: str, name_type: str, authority: str | None = None) -> etree._Element:
-    b = getattr(E, prefix)
-    auth = b("NameTypeAuthority", b("name", authority)) if authority else None
-    return b("Names", b("name", value), b("NameType", b("name", name_type), auth))
 
 
 def ping_control(
@@ -108,8 +88,8 @@ def ping_control(
         E.edc("issuerTrackingID", tracking_id),
         E.edc("reason", reason),
         E.edc("EndDeviceControlType", ref=code),
-        E.edc("EndDevices", E.edc("mRID", meter), _names("edc", meter, "MeterNumber")),
-        E.edc("UsagePoints", _names("edc", esiid, "ESIID", "ERCOT")),
+        meter_el(meter, prefix="edc", tag="EndDevices"),
+        usage_point_el(esiid, prefix="edc", tag="UsagePoints"),
     )
 
 
@@ -130,9 +110,9 @@ def end_device_events(
                 E.ede("issuerID", issuer),
                 E.ede("issuerTrackingID", tracking_id) if tracking_id else None,
                 E.ede("reason", reason) if reason else None,
-                E.ede("Assets", E.ede("mRID", meter), _names("ede", meter, "MeterNumber")),
+                meter_el(meter, prefix="ede", tag="Assets"),
                 E.ede("EndDeviceEventType", ref=code),
-                E.ede("UsagePoint", _names("ede", esiid, "ESIID", "ERCOT")),
+                usage_point_el(esiid, prefix="ede"),
             )
         )
     return E.ede("EndDeviceEvents", items)

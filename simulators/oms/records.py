@@ -22,8 +22,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from .._core import E, iso, parse_time, text
-from .._core.cim import NS
+from .._core import E, iso, text
+from .._core.cim import ESIID, NS, esiid_names, esiid_of, name_of, names, names_of
+from .._core.clock import parse_time_or_none
 
 __all__ = [
     "ESIID",
@@ -51,18 +52,12 @@ TROUBLE_ORDER_STATUSES = (
     "fieldComplete",
     "restored",
 )
-ESIID = "ESIID"
 _OR = NS["or"]
 
 
 def R(tag: str, *children: object) -> etree._Element:
     """An element in the OutageRecords namespace (``E.or`` cannot be spelt: ``or`` is a keyword)."""
     return getattr(E, "or")(tag, *children)
-
-
-def _name(value: str, name_type: str, authority: str | None = None) -> etree._Element:
-    authority_el = R("NameTypeAuthority", R("name", authority)) if authority else None
-    return R("Names", R("name", value), R("NameType", R("name", name_type), authority_el))
 
 
 def _interval(tag: str, start: datetime | None, end: datetime | None) -> etree._Element | None:
@@ -89,15 +84,6 @@ def phone_element(number: str) -> etree._Element:
     return R("contactPhone", *parts)
 
 
-def _dt(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -108,13 +94,8 @@ def _int(value: str | None) -> int | None:
 def _names(el: etree._Element | None) -> dict[str, str]:
     """``{NameType/name: name}`` of an element's ``Names`` (first wins; no type -> "")."""
     out: dict[str, str] = {}
-    if el is None:
-        return out
-    for n in el.findall("or:Names", NS):
-        value = text(n, "or:name")
-        if value is None:
-            continue
-        out.setdefault(text(n, "or:NameType/or:name") or "", value)
+    for value, kind in names_of(el):
+        out.setdefault(kind or "", value)
     return out
 
 
@@ -133,21 +114,23 @@ class TroubleOrderData:
     linked_trouble_order: str | None = None  # the trouble order number (on a work order)
 
     def element(self) -> etree._Element:
-        names = []
+        ids = []
         if self.number:
-            names.append(
-                _name(
-                    self.number, "WorkOrderNumber" if self.kind == "work" else "TroubleOrderNumber"
+            ids.append(
+                names(
+                    "or",
+                    self.number,
+                    "WorkOrderNumber" if self.kind == "work" else "TroubleOrderNumber",
                 )
             )
         if self.kind == "work" and self.linked_trouble_order:
-            names.append(_name(self.linked_trouble_order, "LinkedTroubleOrderNumber"))
+            ids.append(names("or", self.linked_trouble_order, "LinkedTroubleOrderNumber"))
         wo = None
         if self.work_order:
             wo = R(
                 "WorkOrder",
                 R("mRID", self.work_order),
-                _name(self.work_order_number, "WorkOrderNumber")
+                names("or", self.work_order_number, "WorkOrderNumber")
                 if self.work_order_number
                 else None,
             )
@@ -156,8 +139,8 @@ class TroubleOrderData:
             R("mRID", self.mrid),
             R("status", self.status),
             R("statusDateTime", self.status_time) if self.status_time else None,
-            R("Crew", _name(self.crew, "CrewID")) if self.crew else None,
-            names,
+            R("Crew", names("or", self.crew, "CrewID")) if self.crew else None,
+            ids,
             wo,
         )
 
@@ -167,17 +150,13 @@ class TroubleOrderData:
         crew_el = el.find("or:Crew", NS)
         crew = None
         if crew_el is not None:
-            crew = (
-                _names(crew_el).get("CrewID")
-                or text(crew_el, "or:mRID")
-                or next(iter(_names(crew_el).values()), None)
-            )
+            crew = name_of(crew_el, "CrewID")
         wo_el = el.find("or:WorkOrder", NS)
         kind = "work" if "WorkOrderNumber" in names else "trouble"
         return cls(
             mrid=text(el, "or:mRID") or "",
             status=text(el, "or:status") or "",
-            status_time=_dt(text(el, "or:statusDateTime")),
+            status_time=parse_time_or_none(text(el, "or:statusDateTime")),
             crew=crew,
             number=names.get("WorkOrderNumber")
             if kind == "work"
@@ -260,7 +239,7 @@ class RecordData:
             incident = R(
                 "Incident", opt("mRID", self.incident_id), opt("cause", self.incident_cause)
             )
-        ups = [R("UsagePoints", _name(up, ESIID, "ERCOT")) for up in self.usage_points]
+        ups = [R("UsagePoints", esiid_names("or", up)) for up in self.usage_points]
         return R(
             "OutageRecord",
             R("mRID", self.mrid),
@@ -279,7 +258,7 @@ class RecordData:
             _interval("estimatedPeriod", self.estimated_start, self.estimated_end),
             ert,
             incident,
-            _name(self.number, "OutageNumber", "OMS") if self.number else None,
+            names("or", self.number, "OutageNumber", "OMS") if self.number else None,
             [t.element() for t in self.trouble_orders],
             ups,
         )
@@ -291,8 +270,7 @@ class RecordData:
         phone = el.find("or:contactPhone", NS)
         ups = []
         for up in el.findall("or:UsagePoints", NS):
-            names = _names(up)
-            value = names.get(ESIID) or text(up, "or:mRID") or next(iter(names.values()), None)
+            value = esiid_of(up)
             if value:
                 ups.append(value)
         return cls(
@@ -301,11 +279,11 @@ class RecordData:
             status=text(el, "or:statusKind") or "confirmed",
             number=_names(el).get("OutageNumber"),
             planned_reason=(text(planned, "or:reason") or "") if planned is not None else None,
-            planned_start=_dt(text(planned, "or:plannedPeriod/or:start")),
-            planned_end=_dt(text(planned, "or:plannedPeriod/or:end")),
+            planned_start=parse_time_or_none(text(planned, "or:plannedPeriod/or:start")),
+            planned_end=parse_time_or_none(text(planned, "or:plannedPeriod/or:end")),
             cause=text(unplanned, "or:cause"),
             cause_kind=text(unplanned, "or:causeKind"),
-            reported_start=_dt(text(unplanned, "or:reportedStartTime")),
+            reported_start=parse_time_or_none(text(unplanned, "or:reportedStartTime")),
             community=text(el, "or:communityDescriptor"),
             customers_affected=_int(text(el, "or:customersAffected")),
             customers_restored=_int(text(el, "or:customersRestored")),
@@ -313,12 +291,12 @@ class RecordData:
             original_customers=_int(text(el, "or:originalCustomersServed")),
             original_meters=_int(text(el, "or:originalMetersAffected")),
             disclaimer=text(el, "or:utilityDisclaimer"),
-            actual_start=_dt(text(el, "or:actualPeriod/or:start")),
-            actual_end=_dt(text(el, "or:actualPeriod/or:end")),
+            actual_start=parse_time_or_none(text(el, "or:actualPeriod/or:start")),
+            actual_end=parse_time_or_none(text(el, "or:actualPeriod/or:end")),
             contact_phone=(text(phone, "or:ituPhone") if phone is not None else None),
-            estimated_start=_dt(text(el, "or:estimatedPeriod/or:start")),
-            estimated_end=_dt(text(el, "or:estimatedPeriod/or:end")),
-            ert=_dt(text(el, "or:EstimatedRestorationTime/or:ert")),
+            estimated_start=parse_time_or_none(text(el, "or:estimatedPeriod/or:start")),
+            estimated_end=parse_time_or_none(text(el, "or:estimatedPeriod/or:end")),
+            ert=parse_time_or_none(text(el, "or:EstimatedRestorationTime/or:ert")),
             ert_confidence=text(el, "or:EstimatedRestorationTime/or:ertConfidence"),
             ert_source=text(el, "or:EstimatedRestorationTime/or:ertSource"),
             incident_id=text(el, "or:Incident/or:mRID"),

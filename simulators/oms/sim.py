@@ -58,6 +58,7 @@ from .._core import (
     Simulator,
     SimulatorError,
     Timer,
+    by_key,
     event,
     iso,
     parse_time,
@@ -477,15 +478,7 @@ class Oms(Simulator):
             if cluster is not None:
                 cluster.meters.pop(esiid, None)
                 cluster.calls = [(e, t) for e, t in cluster.calls if e != esiid]
-            self._note(
-                "note",
-                "",
-                "",
-                None,
-                None,
-                None,
-                f"{esiid}: power back within the confirmation window (momentary)",
-            )
+            self._remark(f"{esiid}: power back within the confirmation window (momentary)")
             return
         outage = self._active(esiid)
         if outage is None:
@@ -512,15 +505,7 @@ class Oms(Simulator):
             for esiid in cluster.meters:
                 self._pending_meter.pop(esiid, None)
             if not cluster.meters:
-                self._note(
-                    "note",
-                    "",
-                    "",
-                    None,
-                    None,
-                    None,
-                    f"cluster {topo} dropped: every meter came back (momentary)",
-                )
+                self._remark(f"cluster {topo} dropped: every meter came back (momentary)")
                 return
             now = self.clock.now()
             esiids = list(cluster.meters)
@@ -717,25 +702,17 @@ class Oms(Simulator):
                 None,
             )
             if outage is None:
-                self._note(
-                    "note",
-                    "changed",
-                    "OutageRecords",
-                    None,
-                    None,
-                    None,
+                self._remark(
                     f"unknown outage {record.mrid} from {source}: ignored",
+                    verb="changed",
+                    noun="OutageRecords",
                 )
                 return None
             if not outage.open:
-                self._note(
-                    "note",
-                    "changed",
-                    "OutageRecords",
-                    None,
-                    None,
-                    None,
+                self._remark(
                     f"{outage.number} is closed: update from {source} ignored",
+                    verb="changed",
+                    noun="OutageRecords",
                 )
                 return outage
             now = self.clock.now()
@@ -900,14 +877,12 @@ class Oms(Simulator):
         try:
             answer = self.request(body, timeout=self.config.ping_request_timeout, key=m.meter)
         except (SimulatorError, TimeoutError) as exc:
-            self._note(
-                "fault",
-                "create",
-                "EndDeviceControls",
-                message_id,
-                None,
-                None,
+            self._remark(
                 f"ping of {m.meter} not sent: {exc}",
+                direction="fault",
+                verb="create",
+                noun="EndDeviceControls",
+                message_id=message_id,
             )
             return
         if answer.result == "FAILED":
@@ -938,15 +913,7 @@ class Oms(Simulator):
         if rnd.finished is not None:
             return
         esiid = rnd.pings[control]
-        self._note(
-            "note",
-            "",
-            "",
-            None,
-            None,
-            None,
-            f"{outage.number}: {esiid} {'energised' if on else 'not energised'} ({why})",
-        )
+        self._remark(f"{outage.number}: {esiid} {'energised' if on else 'not energised'} ({why})")
         self._record_answer(outage, rnd, esiid, on, at)
 
     def _record_answer(
@@ -1130,12 +1097,7 @@ class Oms(Simulator):
     # ================================================================== inspection
     def outage(self, key: str) -> Outage:
         """An outage by mRID or number (KeyError otherwise)."""
-        found = self.outages.get(key) or next(
-            (o for o in self.outages.values() if o.number == key), None
-        )
-        if found is None:
-            raise KeyError(f"unknown outage {key!r}")
-        return found
+        return by_key(self.outages, key, "outage")
 
     def outage_of(self, esiid: str) -> Outage | None:
         """The active outage a usage point belongs to."""

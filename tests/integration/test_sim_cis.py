@@ -7,30 +7,24 @@ stub here (the real one is simulators.headend)."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
 from cim_models.build import ReplyError
 from cim_models.codes import (
-    DEVICE_VALID,
-    INTERVAL_15MIN_KWH_DELIVERED,
     NON_VEE,
-    REGISTER_KWH_DELIVERED,
     acknowledgement_for,
     controls,
 )
-from simulators._core import E, Incoming, Simulator, event, handles, parse_time, reply
+from simulators._core import E, Incoming, Simulator, handles, parse_time, reply
 from simulators.cis import ACCEPTED, CANCELLED, COMPLETED, FAILED, REPLIED, Cis
 from simulators.mdms import Mdms, interval_ends
-from simulators.mdms.messages import meter_el, usage_point_el
+from tests.unit.simulators.stubs import asked_for, device_event, interval_meter_reading, wait_for
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 
 GOLDEN = "10443720001234567"  # ROR REP-BLUEBONNET, customer CUST-GOLDEN
 EDC = "{http://iec.ch/TC57/2011/EndDeviceControls#}"
-MR = "{http://iec.ch/TC57/2011/MeterReadings#}"
 WINDOW = ("2026-05-11T00:00:00-05:00", "2026-05-11T02:00:00-05:00")
 DIRECT_ROUTES = [
     {"verb": "get", "noun": "MeterReadings", "target": "HES", "timeout": 10},
@@ -57,40 +51,13 @@ class StubHes(Simulator):
 
     @handles("get", "MeterReadings")
     def get(self, msg: Incoming) -> bytes:
-        start_text, end_text = msg.window()
-        end = parse_time(end_text) if end_text else self.clock.now()
-        start = parse_time(start_text) if start_text else end - timedelta(days=1)
+        start, end, esiids = asked_for(msg, self.clock.now())
         readings = []
-        for up in msg.get_filter.findall("{*}UsagePoint"):
-            esiid = up.findtext("{*}Names/{*}name")
+        for esiid in esiids:
             spec = self.profile.meter(esiid)
             readings.append(
-                E.mr(
-                    "MeterReading",
-                    E.mr(
-                        "IntervalBlocks",
-                        [
-                            E.mr(
-                                "IntervalReadings",
-                                E.mr("timeStamp", ts.isoformat()),
-                                E.mr("value", "0.250"),
-                                E.mr(
-                                    "ReadingQualities", E.mr("ReadingQualityType", ref=DEVICE_VALID)
-                                ),
-                            )
-                            for ts in interval_ends(start, end)
-                        ],
-                        E.mr("ReadingType", ref=INTERVAL_15MIN_KWH_DELIVERED),
-                    ),
-                    meter_el(spec.meter),
-                    E.mr(
-                        "Readings",
-                        E.mr("timeStamp", end.isoformat()),
-                        E.mr("value", "48256.949"),
-                        E.mr("ReadingQualities", E.mr("ReadingQualityType", ref=DEVICE_VALID)),
-                        E.mr("ReadingType", ref=REGISTER_KWH_DELIVERED),
-                    ),
-                    usage_point_el(esiid),
+                interval_meter_reading(
+                    esiid, spec.meter, interval_ends(start, end), register=(end, "48256.949")
                 )
             )
         return reply(msg, source=self.system, payload=[E.mr("MeterReadings", readings)])
@@ -120,41 +87,19 @@ class StubHes(Simulator):
         code, esiid = self.controls[mrid]
         spec = self.profile.meter(esiid)
         self.send(
-            event(
-                "created",
-                "EndDeviceEvents",
-                [
-                    E.ede(
-                        "EndDeviceEvents",
-                        E.ede(
-                            "EndDeviceEvent",
-                            E.ede("mRID", str(uuid.uuid4())),
-                            E.ede("createdDateTime", self.clock.now().isoformat()),
-                            E.ede("issuerID", self.system),
-                            E.ede("issuerTrackingID", mrid),
-                            meter_el(spec.meter, prefix="ede", tag="Assets"),
-                            E.ede(
-                                "EndDeviceEventDetails",
-                                E.ede("name", "ControlType"),
-                                E.ede("value", code),
-                            ),
-                            E.ede("EndDeviceEventType", ref=acknowledgement_for(code, outcome)),
-                            usage_point_el(esiid, prefix="ede"),
-                        ),
-                    )
-                ],
+            device_event(
+                acknowledgement_for(code, outcome),
+                tracking=mrid,
+                created=self.clock.now().isoformat(),
+                mrid=str(uuid.uuid4()),
+                issuer=self.system,
+                meter=spec.meter,
+                esiid=esiid,
+                details={"ControlType": code},
                 source=self.system,
                 timestamp=self.clock.now(),
             )
         )
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 def test_on_demand_read_and_ping_through_cimbus(sim_world) -> None:

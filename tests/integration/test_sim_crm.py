@@ -6,13 +6,13 @@ come back; a fault knob (drop) demonstrably loses a notification."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from cim_models.codec import Codec
 from cim_models.codes import controls, events
 from simulators._core import E, Incoming, SimClock, Simulator, event, handles, reply, text
 from simulators.crm import Crm
+from tests.unit.simulators.stubs import wait_for
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 
@@ -89,16 +89,6 @@ def record(
             for e in esiids
         ],
     )
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_crm_notifies_from_oms_records_and_sends_ihd_messages_through_cimbus(sim_world) -> None:

@@ -6,52 +6,23 @@ supplier; a fault knob on the head-end (no_reply) turns the answer into a timeou
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from cim_models.codes import DEVICE_VALID, REGISTER_KWH_DELIVERED, controls, events
-from simulators._core import E, Incoming, SimClock, Simulator, event, handles, reply, request, text
+from cim_models.codes import controls, events
+from simulators._core import E, Incoming, SimClock, Simulator, event, request, text
 from simulators.dcc import Dcc
+from tests.unit.simulators.stubs import RegisterHes, wait_for
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 
 T0 = "2026-05-12T09:00:00-05:00"
 
 
-class StubHes(Simulator):
+class StubHes(RegisterHes):
     """Answers register reads and controls; publishes events on demand."""
 
-    name = "stub-hes"
-    system = "HES"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.seen: list[Incoming] = []
-
-    @handles("get", "MeterReadings")
-    def read(self, msg: Incoming) -> bytes:
-        self.seen.append(msg)
-        _, end = msg.window()
-        meter = text(msg.get_filter, "gmr:EndDevice/gmr:mRID") or "?"
-        reading = E.mr(
-            "MeterReading",
-            E.mr("Meter", E.mr("mRID", meter)),
-            E.mr(
-                "Readings",
-                E.mr("timeStamp", end or self.clock.now()),
-                E.mr("value", "31415.926"),
-                E.mr("ReadingQualities", E.mr("ReadingQualityType", ref=DEVICE_VALID)),
-                E.mr("ReadingType", ref=REGISTER_KWH_DELIVERED),
-            ),
-        )
-        return reply(msg, source="HES", payload=[E.mr("MeterReadings", reading)])
-
-    @handles("create", "EndDeviceControls")
-    def control(self, msg: Incoming) -> bytes:
-        self.seen.append(msg)
-        return reply(msg, source="HES")
+    value = "31415.926"
 
     def alarm(self, meter: str, code: str) -> None:
         ev = E.ede(
@@ -133,16 +104,6 @@ class Supplier(Simulator):
                 reply_address=self.client.queue,
             )
         )
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_dcc_serves_supplier_requests_routes_reads_and_alarms(sim_world) -> None:

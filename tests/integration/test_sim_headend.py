@@ -6,7 +6,6 @@ subscriptions; fault knobs change the outcome."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from cim_models.codes import acknowledgement_for, controls, results
 from simulators._core import E, Incoming, Simulator, request, texts
 from simulators.headend import HeadEnd
 from simulators.headend.payloads import end_device_control, event_dicts, get_meter_readings_filter
+from tests.unit.simulators.stubs import wait_for
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 
@@ -63,16 +63,6 @@ class Recorder(Simulator):
 
     def got(self, verb: str, noun: str) -> list[Incoming]:
         return [i for i in list(self.inbox) if i.verb == verb and i.noun == noun]
-
-
-def wait_for(cond: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def _world(sim_world: Any, get_timeout: float = 10) -> tuple[Any, HeadEnd, Recorder, Recorder]:

@@ -7,12 +7,10 @@ head-end is a small stub here (the real one is simulators.headend)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from cim_models.codes import (
     DEVICE_VALID,
-    INTERVAL_15MIN_KWH_DELIVERED,
     MDM_ESTIMATED,
     REGISTER_KWH_DELIVERED,
     VEE_VALIDATED,
@@ -22,12 +20,18 @@ from cim_models.codes import (
 from simulators._core import E, Incoming, Simulator, event, handles, parse_time, reply, request
 from simulators.mdms import Mdms, interval_ends
 from simulators.mdms.messages import meter_el, usage_point_el
+from tests.unit.simulators.stubs import (
+    asked_for,
+    device_event,
+    interval_meter_reading,
+    readings_of,
+    wait_for,
+)
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 
 GOLDEN = "10443720001234567"
 OTHER = "10443720000000001"
-MR = "{http://iec.ch/TC57/2011/MeterReadings#}"
 SYSTEMS = {
     "HES": {},
     "MDMS": {},
@@ -51,37 +55,13 @@ class StubHes(Simulator):
 
     @handles("get", "MeterReadings")
     def get(self, msg: Incoming) -> bytes:
-        start_text, end_text = msg.window()
-        end = parse_time(end_text) if end_text else self.clock.now()
-        start = parse_time(start_text) if start_text else end - timedelta(days=1)
+        start, end, esiids = asked_for(msg, self.clock.now())
         readings = []
-        for up in msg.get_filter.findall("{*}UsagePoint"):
-            esiid = up.findtext("{*}Names/{*}name")
+        for esiid in esiids:
             if self.faults.knobs(esiid).disconnect:
                 continue
             spec = self.profile.meter(esiid)
-            readings.append(
-                E.mr(
-                    "MeterReading",
-                    E.mr(
-                        "IntervalBlocks",
-                        [
-                            E.mr(
-                                "IntervalReadings",
-                                E.mr("timeStamp", ts.isoformat()),
-                                E.mr("value", "0.250"),
-                                E.mr(
-                                    "ReadingQualities", E.mr("ReadingQualityType", ref=DEVICE_VALID)
-                                ),
-                            )
-                            for ts in interval_ends(start, end)
-                        ],
-                        E.mr("ReadingType", ref=INTERVAL_15MIN_KWH_DELIVERED),
-                    ),
-                    meter_el(spec.meter),
-                    usage_point_el(esiid),
-                )
-            )
+            readings.append(interval_meter_reading(esiid, spec.meter, interval_ends(start, end)))
         return reply(msg, source=self.system, payload=[E.mr("MeterReadings", readings)])
 
     def send_switch_read(self, esiid: str, register: float) -> None:
@@ -120,31 +100,14 @@ class StubHes(Simulator):
     def send_ack(self, esiid: str, control_id: str) -> None:
         spec = self.profile.meter(esiid)
         self.send(
-            event(
-                "created",
-                "EndDeviceEvents",
-                [
-                    E.ede(
-                        "EndDeviceEvents",
-                        E.ede(
-                            "EndDeviceEvent",
-                            E.ede("createdDateTime", self.clock.now().isoformat()),
-                            E.ede("issuerID", self.system),
-                            E.ede("issuerTrackingID", control_id),
-                            meter_el(spec.meter, prefix="ede", tag="Assets"),
-                            E.ede(
-                                "EndDeviceEventDetails",
-                                E.ede("name", "ContactorStatus"),
-                                E.ede("value", "Opened"),
-                            ),
-                            E.ede(
-                                "EndDeviceEventType",
-                                ref=acknowledgement_for(controls.REMOTE_DISCONNECT, "processed"),
-                            ),
-                            usage_point_el(esiid, prefix="ede"),
-                        ),
-                    )
-                ],
+            device_event(
+                acknowledgement_for(controls.REMOTE_DISCONNECT, "processed"),
+                tracking=control_id,
+                created=self.clock.now().isoformat(),
+                issuer=self.system,
+                meter=spec.meter,
+                esiid=esiid,
+                details={"ContactorStatus": "Opened"},
                 source=self.system,
                 timestamp=self.clock.now(),
             )
@@ -168,29 +131,6 @@ class Recorder(Simulator):
 class Asker(Simulator):
     name = "asker"
     system = "CIS"
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
-def readings_of(msg: Incoming) -> dict[str, list[tuple[str, str, str]]]:
-    out = {}
-    for mr in msg.payload[0].findall(f"{MR}MeterReading"):
-        esiid = mr.findtext(f"{MR}UsagePoint/{MR}Names/{MR}name")
-        out[esiid] = [
-            (
-                ir.findtext(f"{MR}timeStamp"),
-                ir.findtext(f"{MR}value"),
-                ir.find(f"{MR}ReadingQualities/{MR}ReadingQualityType").get("ref"),
-            )
-            for ir in mr.findall(f"{MR}IntervalBlocks/{MR}IntervalReadings")
-        ]
-    return out
 
 
 def _get(esiid: str, start: str, end: str) -> bytes:

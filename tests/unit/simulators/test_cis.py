@@ -26,14 +26,14 @@ from simulators._core import (
     Incoming,
     SimError,
     SimulatorError,
-    event,
     failed,
     load_profile,
     reply,
 )
 from simulators._core.profile import profile_from_mapping
 from simulators.cis import ACCEPTED, CANCELLED, COMPLETED, FAILED, REPLIED, SENT, Cis
-from simulators.mdms.messages import meter_el, usage_point_el
+from simulators.mdms.messages import usage_point_el
+from tests.unit.simulators.stubs import device_event
 
 CODEC = Codec()
 GOLDEN = "10443720001234567"  # AMS-GOLDEN, ROR REP-BLUEBONNET, customer CUST-GOLDEN
@@ -113,28 +113,14 @@ def hes_reply(request_msg: Incoming, result: str = "OK", reason: str = "schedule
 def ack(
     order_id: str, code: str, esiid: str = GOLDEN, meter: str = "AMS-GOLDEN", **details: str
 ) -> bytes:
-    return event(
-        "created",
-        "EndDeviceEvents",
-        [
-            E.ede(
-                "EndDeviceEvents",
-                E.ede(
-                    "EndDeviceEvent",
-                    E.ede("createdDateTime", "2026-05-12T09:00:30-05:00"),
-                    E.ede("issuerID", "HES"),
-                    E.ede("issuerTrackingID", order_id),
-                    meter_el(meter, prefix="ede", tag="Assets"),
-                    [
-                        E.ede("EndDeviceEventDetails", E.ede("name", k), E.ede("value", v))
-                        for k, v in details.items()
-                    ],
-                    E.ede("EndDeviceEventType", ref=code),
-                    usage_point_el(esiid, prefix="ede"),
-                ),
-            )
-        ],
-        source="HES",
+    return device_event(
+        code,
+        tracking=order_id,
+        created="2026-05-12T09:00:30-05:00",
+        issuer="HES",
+        meter=meter,
+        esiid=esiid,
+        details=details,
     )
 
 

@@ -18,6 +18,7 @@ from simulators import SIMULATORS
 from simulators._core import E, Incoming, SimClock, event, parse_time, reply, text
 from simulators._core.profile import profile_from_mapping
 from simulators.crm import Crm, PreferenceError, PreferenceNotAllowed
+from tests.unit.simulators.stubs import device_event
 
 T0 = "2026-05-14T16:00:00-05:00"
 OR = getattr(E, "or")  # "or" is a Python keyword
@@ -596,21 +597,8 @@ def test_ihd_notification_becomes_an_end_device_control_for_the_head_end() -> No
     crm.handle(ok)
     assert n.delivery == "accepted"
     # and its event says the display showed it
-    shown = event(
-        "created",
-        "EndDeviceEvents",
-        [
-            E.ede(
-                "EndDeviceEvents",
-                E.ede(
-                    "EndDeviceEvent",
-                    E.ede("createdDateTime", crm.clock.now()),
-                    E.ede("issuerTrackingID", n.control),
-                    E.ede("EndDeviceEventType", ref=events.IHD_TEXT_MESSAGE_DISPLAYED),
-                ),
-            )
-        ],
-        source="HES",
+    shown = device_event(
+        events.IHD_TEXT_MESSAGE_DISPLAYED, tracking=n.control, created=crm.clock.now()
     )
     crm.handle(shown)
     assert n.delivery == "displayed"
@@ -637,24 +625,10 @@ def test_acknowledgement_error_marks_the_display_failed() -> None:
     crm, _ = make_crm()
     publish(crm, "created", record("O1", [ESIID["C-DEFAULT"]]))
     n = crm.outbox("IHD")[0]
-    err = event(
-        "created",
-        "EndDeviceEvents",
-        [
-            E.ede(
-                "EndDeviceEvents",
-                E.ede(
-                    "EndDeviceEvent",
-                    E.ede("createdDateTime", crm.clock.now()),
-                    E.ede("issuerTrackingID", n.control),
-                    E.ede(
-                        "EndDeviceEventType",
-                        ref=acknowledgement_for(controls.IHD_TEXT_MESSAGE, "error"),
-                    ),
-                ),
-            )
-        ],
-        source="HES",
+    err = device_event(
+        acknowledgement_for(controls.IHD_TEXT_MESSAGE, "error"),
+        tracking=n.control,
+        created=crm.clock.now(),
     )
     crm.handle(err)
     assert n.delivery.startswith("failed")

@@ -14,7 +14,6 @@ from cim_models.build import ReplyError
 from cim_models.codec import Codec
 from cim_models.codes import (
     DEVICE_VALID,
-    REGISTER_KWH_DELIVERED,
     acknowledgement_for,
     controls,
     events,
@@ -25,7 +24,6 @@ from simulators._core import (
     E,
     Incoming,
     SimClock,
-    Simulator,
     event,
     handles,
     parse_time,
@@ -35,6 +33,7 @@ from simulators._core import (
 )
 from simulators._core.profile import profile_from_mapping
 from simulators.dcc import Dcc, classify, local_read
+from tests.unit.simulators.stubs import RegisterHes
 
 T0 = "2026-05-12T09:00:00+01:00"
 CODEC = Codec()
@@ -72,43 +71,13 @@ PROFILE = {
 
 
 # ------------------------------------------------------------------ the stub metering system
-class StubHes(Simulator):
-    """Answers register reads and accepts controls; records what it received."""
-
-    name = "stub-hes"
-    system = "HES"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.bodies: list[Incoming] = []
-        self.value = "23456.789"
-
-    @handles("get", "MeterReadings")
-    def read(self, msg: Incoming) -> bytes:
-        self.bodies.append(msg)
-        _, end = msg.window()
-        meter = text(msg.get_filter, "gmr:EndDevice/gmr:mRID") or "?"
-        payload = E.mr(
-            "MeterReadings",
-            E.mr(
-                "MeterReading",
-                E.mr("Meter", E.mr("mRID", meter)),
-                E.mr(
-                    "Readings",
-                    E.mr("timeStamp", end or self.clock.now()),
-                    E.mr("value", self.value),
-                    E.mr("ReadingQualities", E.mr("ReadingQualityType", ref=DEVICE_VALID)),
-                    E.mr("ReadingType", ref=REGISTER_KWH_DELIVERED),
-                ),
-            ),
-        )
-        return reply(msg, source="HES", payload=[payload])
+class StubHes(RegisterHes):
+    """Answers register reads and accepts controls (and cancels); records what it received."""
 
     @handles("create", "EndDeviceControls")
     @handles("cancel", "EndDeviceControls")
     def control(self, msg: Incoming) -> bytes:
-        self.bodies.append(msg)
-        return reply(msg, source="HES")
+        return super().control(msg)
 
 
 class LoopClient:
@@ -462,12 +431,12 @@ def test_controls_are_checked_per_action_and_forwarded() -> None:
         == "3.2"
     )
     assert answer_of(dcc, supplier_control("DNO-WEST", "SM-3")).errors[0]["code"] == "3.2"
-    assert [(m.verb, m.organization, m.user_id) for m in hes.bodies] == [
+    assert [(m.verb, m.organization, m.user_id) for m in hes.seen] == [
         ("create", "DCC", "SUP-BETA"),
         ("cancel", "DCC", "SUP-BETA"),
         ("create", "DCC", "DNO-WEST"),
     ]
-    ctrl = hes.bodies[0].payload[0].find("edc:EndDeviceControl", EDC)
+    ctrl = hes.seen[0].payload[0].find("edc:EndDeviceControl", EDC)
     assert text(ctrl, "edc:mRID") == f"CMD-SM-3-{controls.REMOTE_DISCONNECT}"
     assert client.requests[0].header.get("ReplyAddress") == "cimbus.system.DCC"
 

@@ -27,6 +27,7 @@ from simulators import SIMULATORS
 from simulators._core import E, Incoming, event, parse_time, reply, request
 from simulators.mdms import Mdms, day_window, interval_ends, run_vee, spike_limit
 from simulators.mdms.messages import meter_el, usage_point_el
+from tests.unit.simulators.stubs import device_event, readings_of
 
 TZ = ZoneInfo("America/Chicago")
 GOLDEN = "10443720001234567"  # AMS-GOLDEN, rated 18 kW
@@ -110,19 +111,7 @@ def hes_answer(
 
 def posted(body: bytes) -> dict[str, list[tuple[str, str, str]]]:
     """ESIID -> [(timeStamp, value, quality)] of a created MeterReadings."""
-    msg = Incoming.parse(body, CODEC)
-    out = {}
-    for mr in msg.payload[0].findall(f"{MR}MeterReading"):
-        esiid = mr.findtext(f"{MR}UsagePoint/{MR}Names/{MR}name")
-        out[esiid] = [
-            (
-                ir.findtext(f"{MR}timeStamp"),
-                ir.findtext(f"{MR}value"),
-                ir.find(f"{MR}ReadingQualities/{MR}ReadingQualityType").get("ref"),
-            )
-            for ir in mr.findall(f"{MR}IntervalBlocks/{MR}IntervalReadings")
-        ]
-    return out
+    return readings_of(Incoming.parse(body, CODEC))
 
 
 def day_ends(day: date = DAY) -> list[datetime]:
@@ -507,30 +496,15 @@ def _hes_read_event(register: float = 50869.874, esiid: str = GOLDEN) -> bytes:
 def _ack_event(
     code: str, tracking: str, meter: str = "AMS-GOLDEN", esiid: str | None = GOLDEN
 ) -> bytes:
-    return event(
-        "created",
-        "EndDeviceEvents",
-        [
-            E.ede(
-                "EndDeviceEvents",
-                E.ede(
-                    "EndDeviceEvent",
-                    E.ede("mRID", "ev-1"),
-                    E.ede("createdDateTime", "2026-05-12T10:00:03-05:00"),
-                    E.ede("issuerID", "HES"),
-                    E.ede("issuerTrackingID", tracking),
-                    meter_el(meter, prefix="ede", tag="Assets"),
-                    E.ede(
-                        "EndDeviceEventDetails",
-                        E.ede("name", "ContactorStatus"),
-                        E.ede("value", "Opened"),
-                    ),
-                    E.ede("EndDeviceEventType", ref=code),
-                    usage_point_el(esiid, prefix="ede") if esiid else None,
-                ),
-            )
-        ],
-        source="HES",
+    return device_event(
+        code,
+        tracking=tracking,
+        created="2026-05-12T10:00:03-05:00",
+        mrid="ev-1",
+        issuer="HES",
+        meter=meter,
+        esiid=esiid,
+        details={"ContactorStatus": "Opened"},
     )
 
 
