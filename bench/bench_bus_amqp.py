@@ -5,6 +5,12 @@ manual acks by a second connection (time until the last is consumed). cimbus: th
 (CreatedMeterReadings) sent by a client to ``cimbus.in``; cimbus parses, validates, de-duplicates,
 audits, fans each one out through its outbox with batched publisher confirms to a subscriber
 queue, where a raw consumer acks them (time until the last arrives). Ratio = cimbus / raw.
+
+The sender publishes exactly like the baseline (no confirms); cimbus runs in a process of its
+own, as deployed (``--serve``), while sender and consumer share this process like the
+baseline's; the number with cimbus inside this process is printed for comparison.
+
+    python bench/bench_bus_amqp.py [N]
 """
 
 from __future__ import annotations

@@ -345,9 +345,10 @@ class Bus:
         items = self._take_handoff(limit)
         now = time.monotonic()
         # entries in the database (retries, other workers' expired leases, the per-message
-        # path): every poll interval even while batches keep the hand-off busy
+        # path): the outbox thread looks every poll interval, also while the hand-off keeps
+        # it busy, but not after every hand-off (that made it per-message bound again)
         if len(items) < limit and (
-            not items or now - self._last_claim >= self.config.bus.outbox_poll
+            (not items and not defer_marks) or now - self._last_claim >= self.config.bus.outbox_poll
         ):
             self._last_claim = now
             items += self.store.claim_due(self.worker_id, limit=limit - len(items))
@@ -463,7 +464,7 @@ class Bus:
         while not self._stop.is_set():
             try:
                 handled = self.run_outbox_once(defer_marks=True)
-                self._flush_delivered(force=not handled)
+                self._flush_delivered()
                 now = time.monotonic()
                 if now - self._last_sweep > 1.0:
                     self._last_sweep = now
@@ -472,8 +473,13 @@ class Bus:
                 self.log.exception("outbox worker error; retrying")
                 handled = 0
             if not handled:
-                self._kick.wait(poll)
+                woke = self._kick.wait(poll)
                 self._kick.clear()
+                if not woke:  # idle for a poll interval: mark what was confirmed
+                    try:
+                        self._flush_delivered(force=True)
+                    except Exception:
+                        self.log.exception("outbox worker error; retrying")
 
     def kick(self) -> None:
         """Wake the outbox worker (after enqueueing)."""

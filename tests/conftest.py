@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# shared contract modules imported by several test packages get pytest's assert messages
+pytest.register_assert_rewrite("tests.unit.routing.services.smt_store_contract")
+
 REPO = Path(__file__).resolve().parents[1]
 EXCHANGES = REPO / "conformance" / "exchanges"
 

@@ -284,18 +284,13 @@ def _sqlite_flush(conn: Any, pending: PendingWrites) -> list[int] | None:
             # Under the write lock (BEGIN IMMEDIATE) one executemany into a rowid table gets
             # consecutive ids ending at last_insert_rowid(); checked, not assumed.
             n = len(pending.outbox)
-            last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+            last, found = conn.exec_driver_sql(
+                "SELECT last_insert_rowid(), count(*) FROM outbox "
+                "WHERE id BETWEEN last_insert_rowid() - ? + 1 AND last_insert_rowid() "
+                "AND claimed_by = ? AND lease_until = ?",
+                (n, pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
+            ).one()
             first = last - n + 1
-            found = conn.exec_driver_sql(
-                "SELECT count(*) FROM outbox WHERE id BETWEEN ? AND ? AND claimed_by = ? "
-                "AND lease_until = ?",
-                (
-                    first,
-                    last,
-                    pending.claim_for,
-                    _sqlite_datetime(pending.outbox[0]["lease_until"]),
-                ),
-            ).scalar_one()
             if found == n:
                 ids = list(range(first, last + 1))
             else:  # cannot tell the ids: leave the entries to the outbox worker's claim

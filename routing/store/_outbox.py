@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ._base import StoreBase
@@ -74,36 +74,24 @@ class OutboxMixin(StoreBase):
         Due: pending with ``next_attempt_at <= now``, or claimed with an expired lease (its
         worker died or hung). Oldest first."""
         now = as_utc(now) if now is not None else utcnow()
-        due = or_(
-            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
-            and_(OutboxRow.status == "claimed", OutboxRow.lease_until <= now),
-        )
-        table = OutboxRow.__table__
-        stmt = (
-            select(table)
-            .where(due)
-            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         lease = now + timedelta(seconds=lease_seconds)
+        params = {"now": now, "limit": limit}
         if getattr(self._local, "session", None) is None:
             # a read first: when nothing is due (the usual poll) no write transaction is
             # opened, so the poll never queues behind the writers for the SQLite write lock
             with self._session(read=True) as s:
-                if s.connection().execute(select(table.c.id).where(due).limit(1)).first() is None:
+                if s.connection().execute(_ANY_DUE, params).first() is None:
                     return []
         # Core: one SELECT and one UPDATE for the whole batch (the ORM flushed one UPDATE per
-        # row, which made the outbox worker per-message bound)
+        # row, which made the outbox worker per-message bound); statements built once
         with self._session() as s:
             conn = s.connection()
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(_CLAIM_SELECT, params).all()
             if not rows:
                 return []
             conn.execute(
-                table.update()
-                .where(table.c.id.in_([r.id for r in rows]))
-                .values(status="claimed", claimed_by=worker, lease_until=lease)
+                _CLAIM_UPDATE,
+                {"ids": [r.id for r in rows], "worker": worker, "lease": lease},
             )
             return [
                 _outbox_record(r, status="claimed", claimed_by=worker, lease_until=lease)
@@ -127,20 +115,8 @@ class OutboxMixin(StoreBase):
         path: one transaction per confirmed batch instead of one per message)."""
         if not item_ids:
             return
-        table = OutboxRow.__table__
-        stmt = (
-            table.update()
-            .where(table.c.id.in_(item_ids), table.c.status != "delivered")
-            .values(
-                status="delivered",
-                attempts=table.c.attempts + 1,
-                delivered_at=utcnow(),
-                claimed_by=None,
-                lease_until=None,
-            )
-        )
         with self._session() as s:
-            s.connection().execute(stmt)
+            s.connection().execute(_MARK_DELIVERED, {"ids": list(item_ids), "now": utcnow()})
 
     def release_claims(self, item_ids: list[int], worker: str) -> None:
         """Put entries ``worker`` claimed but did not attempt back to pending (a stopping
@@ -266,3 +242,32 @@ def _outbox_record(r: Any, **changed: Any) -> OutboxRecord:
 
 
 _OUTBOX_INSERT = OutboxRow.__table__.insert()
+_TABLE = OutboxRow.__table__
+_DUE = or_(
+    and_(_TABLE.c.status == "pending", _TABLE.c.next_attempt_at <= bindparam("now")),
+    and_(_TABLE.c.status == "claimed", _TABLE.c.lease_until <= bindparam("now")),
+)
+_ANY_DUE = select(_TABLE.c.id).where(_DUE).limit(1)
+_CLAIM_SELECT = (
+    select(_TABLE)
+    .where(_DUE)
+    .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
+    .limit(bindparam("limit", type_=Integer()))
+    .with_for_update(skip_locked=True)
+)
+_MARK_DELIVERED = (
+    _TABLE.update()
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)), _TABLE.c.status != "delivered")
+    .values(
+        status="delivered",
+        attempts=_TABLE.c.attempts + 1,
+        delivered_at=bindparam("now"),
+        claimed_by=None,
+        lease_until=None,
+    )
+)
+_CLAIM_UPDATE = (
+    _TABLE.update()
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status="claimed", claimed_by=bindparam("worker"), lease_until=bindparam("lease"))
+)

@@ -21,9 +21,6 @@ from routing.transport import Delivery
 
 from .odr_messages import CT, ESIID, METER, ROR, Clock, FakeHeadEnd
 
-# the shared store behaviours get pytest's assert messages
-pytest.register_assert_rewrite("tests.unit.routing.services.smt_store_contract")
-
 T0 = datetime(2026, 5, 12, 9, 41, tzinfo=CT)  # a Tuesday morning in Texas
 
 
