@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from cim_models.build import ReplyError, build_fault, build_message
 
 from ..errors import DuplicateMessage
-from .route import _response_root
+from .forward import response_root
 
 if TYPE_CHECKING:
     from ..bus import Bus
@@ -53,7 +53,7 @@ class RenderReply:
                     result="FAILED",
                     errors=errors,
                     form="generic" if env.form == "generic" else None,
-                    **_response_root(env),
+                    **response_root(env),
                 )
             if not ex.outcome:
                 ex.outcome = f"refused: {ex.error}"

@@ -25,19 +25,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cim_models.build import ReplyError, build_message
+from cim_models.build import build_message
 
 from ..envelope import Envelope
 from ..errors import (
-    ACCEPTED_CODE,
     DuplicateMessage,
     HeaderError,
-    TargetTimeout,
-    TargetUnavailable,
     UnknownObject,
 )
-from ..transport import DeliveryError
 from . import DuplicateClaim
+from .forward import accepted_ack, async_reply_address, deliver_and_wait, response_root
 
 if TYPE_CHECKING:
     from ..bus import Bus
@@ -72,13 +69,7 @@ class RouteMessage:
             )
             return
         if env.async_reply or route.mode == "async":
-            reply_address = env.reply_address or env.reply_to
-            if not reply_address:
-                raise HeaderError(
-                    "AsyncReplyFlag is true but there is no ReplyAddress (and the transport gave no "
-                    "reply address): cimbus would not know where to send the reply",
-                    xpath="Header/ReplyAddress",
-                )
+            reply_address = async_reply_address(env)
 
             def effects(reply_address: str = reply_address) -> None:
                 _claim(bus, env)
@@ -94,22 +85,7 @@ class RouteMessage:
 
             ex.effects.append(effects)
             ex.claims = True
-            ack = build_message(
-                "reply",
-                env.noun,
-                correlation_id=env.message_id,
-                source=bus.name,
-                result="OK",
-                errors=[
-                    ReplyError(
-                        ACCEPTED_CODE,
-                        "INFORM",
-                        f"accepted for {target.name}; the reply follows at {reply_address}",
-                    )
-                ],
-                form="generic" if env.form == "generic" else None,
-                **_response_root(env),
-            )
+            ack = accepted_ack(bus, env, target.name, reply_address)
             ex.finish(
                 f"queued for {target.name} (async; reply to {reply_address})",
                 result="ACCEPTED",
@@ -119,40 +95,9 @@ class RouteMessage:
         # synchronous: forward now and wait for the reply in this process
         if not bus.claim(env):
             raise DuplicateMessage(f"MessageID {env.message_id} was already received")
-        waiter = bus.waiters.register(env.message_id)
-        try:
-            bus.open_correlation(
-                env,
-                requester=env.source,
-                reply_address=None,
-                transport=ex.transport,
-                mode="sync",
-                timeout=route.timeout,
-            )
-            try:
-                immediate = bus.deliver_now(target, env, sync=True)
-            except DeliveryError as exc:
-                bus.store.complete_correlation(env.message_id, status="failed", reply=None)
-                raise TargetUnavailable(
-                    f"{target.name} could not be reached over {target.transport}: {exc}",
-                    object_id=target.name,
-                    object_type="System",
-                ) from None
-            if immediate is not None:
-                bus.accept_reply_bytes(
-                    immediate, transport=target.transport, correlation_id=env.message_id
-                )
-            reply = waiter.wait(route.timeout)
-        finally:
-            bus.waiters.discard(env.message_id)
-        if reply is None:
-            bus.store.complete_correlation(env.message_id, status="timed_out", reply=None)
-            raise TargetTimeout(
-                f"{target.name} did not answer '{env.verb} {env.noun}' within {route.timeout:g} s; "
-                "a later reply will be recorded",
-                object_id=env.message_id,
-                object_type="MessageID",
-            )
+        reply = deliver_and_wait(
+            bus, target, env, timeout=route.timeout, requester=env.source, transport=ex.transport
+        )
         ex.finish(
             f"served by {target.name} (sync)", result=_result_of(bus, reply.body), reply=reply.body
         )
@@ -181,7 +126,7 @@ class RouteMessage:
                 source=bus.name,
                 result="OK",
                 form="generic" if env.form == "generic" else None,
-                **_response_root(env),
+                **response_root(env),
             )
             if ex.answer
             else None
@@ -229,13 +174,6 @@ def _claim(bus: Bus, env: Envelope) -> None:
     """Claim the MessageID inside the exchange's transaction (REL-1)."""
     if not bus.claim(env):
         raise DuplicateClaim(f"MessageID {env.message_id} was already received")
-
-
-def _response_root(env: Envelope) -> dict[str, str]:
-    """Answer a Get in its Get wrapper namespace, everything else in the noun's wrapper."""
-    if env.form == "get" and env.message is not None:
-        return {"namespace": env.message.namespace, "element": f"{env.noun}ResponseMessage"}
-    return {}
 
 
 def _result_of(bus: Bus, reply: bytes | None) -> str:

@@ -20,22 +20,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cim_models.build import ReplyError, build_message
+from cim_models.build import ReplyError
 from cim_models.errors import CodecError
 
 from ..envelope import Envelope, utcnow
 from ..errors import (
-    ACCEPTED_CODE,
     BusError,
     HeaderError,
-    TargetTimeout,
     TargetUnavailable,
     UnsupportedRequest,
     from_codec,
 )
+from ..pipeline.forward import accepted_ack, async_reply_address, deliver_and_wait
 from ..routes import ANY, System
 from ..store import AuditEntry
-from ..transport import DeliveryError
 
 if TYPE_CHECKING:
     from ..bus import Bus
@@ -85,40 +83,9 @@ def exchange(
         if system.transport == "local":
             reply = _local(bus, system, env)
             return reply
-        waiter = bus.waiters.register(env.message_id)
-        try:
-            bus.open_correlation(
-                env,
-                requester=requester,
-                reply_address=None,
-                transport=system.transport,
-                mode="sync",
-                timeout=timeout,
-            )
-            try:
-                immediate = bus.deliver_now(system, env, sync=True)
-            except DeliveryError as exc:
-                bus.store.complete_correlation(env.message_id, status="failed", reply=None)
-                raise TargetUnavailable(
-                    f"{system.name} could not be reached over {system.transport}: {exc}",
-                    object_id=system.name,
-                    object_type="System",
-                ) from None
-            if immediate is not None:
-                bus.accept_reply_bytes(
-                    immediate, transport=system.transport, correlation_id=env.message_id
-                )
-            reply = waiter.wait(timeout)
-        finally:
-            bus.waiters.discard(env.message_id)
-        if reply is None:
-            bus.store.complete_correlation(env.message_id, status="timed_out", reply=None)
-            raise TargetTimeout(
-                f"{system.name} did not answer '{env.verb} {env.noun}' within {timeout:g} s; "
-                "a later reply will be recorded",
-                object_id=env.message_id,
-                object_type="MessageID",
-            )
+        reply = deliver_and_wait(
+            bus, system, env, timeout=timeout, requester=requester, transport=system.transport
+        )
         return reply
     except BusError as exc:
         error = exc
@@ -142,13 +109,7 @@ def forward(bus: Bus, env: Envelope, *, served_by: str) -> bytes:
             object_type="VerbNoun",
         )
     if env.async_reply or route.mode == "async":
-        reply_address = env.reply_address or env.reply_to
-        if not reply_address:
-            raise HeaderError(
-                "AsyncReplyFlag is true but there is no ReplyAddress (and the transport gave no "
-                "reply address): cimbus would not know where to send the reply",
-                xpath="Header/ReplyAddress",
-            )
+        reply_address = async_reply_address(env)
         with bus.store.transaction():
             bus.open_correlation(
                 env,
@@ -160,32 +121,9 @@ def forward(bus: Bus, env: Envelope, *, served_by: str) -> bytes:
             )
             bus.enqueue(target, env, sync=False)
         bus.kick()
-        return build_message(
-            "reply",
-            env.noun,
-            correlation_id=env.message_id,
-            source=bus.name,
-            result="OK",
-            errors=[
-                ReplyError(
-                    ACCEPTED_CODE,
-                    "INFORM",
-                    f"accepted for {target.name}; the reply follows at {reply_address}",
-                )
-            ],
-            form="generic" if env.form == "generic" else None,
-            **response_root(env),
-        )
+        return accepted_ack(bus, env, target.name, reply_address)
     reply = exchange(bus, target, env, timeout=route.timeout, requester=env.source)
     return reply.body
-
-
-def response_root(env: Envelope) -> dict[str, str]:
-    """Answer a Get in its Get wrapper namespace (as routing/pipeline/route.py does), anything
-    else in the noun's own wrapper (the builder's default)."""
-    if env.form == "get" and env.message is not None:
-        return {"namespace": env.message.namespace, "element": f"{env.noun}ResponseMessage"}
-    return {}
 
 
 def result_of(reply: Envelope) -> str:

@@ -61,8 +61,9 @@ from ...errors import (
     UnknownObject,
     UnsupportedRequest,
 )
+from ...pipeline.forward import response_root
 from ...store import UsagePoint
-from .._call import call, forward, reply_errors, response_root, result_of
+from .._call import call, forward, reply_errors, result_of
 from . import rules
 from .errors import ThrottleLimitReached
 from .messages import (
