@@ -48,7 +48,12 @@ class Runtime:
             from endpoints.amqp import AmqpTransport
 
             self.transports.append(
-                AmqpTransport(self.bus, self.config.amqp, workers=self.config.amqp.workers)
+                AmqpTransport(
+                    self.bus,
+                    self.config.amqp,
+                    workers=self.config.amqp.workers,
+                    batch=self.config.amqp.batch,
+                )
             )
         if self.config.mqtt.enabled:
             from endpoints.mqtt import MqttTransport

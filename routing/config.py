@@ -77,6 +77,7 @@ class AmqpConfig:
     prefetch: int = 200
     confirm_batch: int = 100
     workers: int = 4  # threads running Bus.handle for cimbus.in (sync requests wait in them)
+    batch: int = 100  # events/replies on cimbus.in handled per store transaction; 1 = off
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,10 @@ class Config:
         if self.amqp.prefetch < 1 or self.amqp.confirm_batch < 1 or self.amqp.workers < 1:
             raise ConfigError(
                 f"{where}: [amqp] prefetch, confirm_batch and workers must be at least 1"
+            )
+        if self.amqp.batch < 1:
+            raise ConfigError(
+                f"{where}: [amqp] batch must be at least 1 (1 = one message per transaction)"
             )
         if self.mqtt.consumers < 1:
             raise ConfigError(f"{where}: [mqtt] consumers must be at least 1")

@@ -83,10 +83,29 @@ class SoapEndpoint:
         self.bus = bus
         self.config = config
         self.limits = bus.codec.limits
+        self._bases: dict[tuple[Any, ...], str] = {}
 
     # ------------------------------------------------------------------ URLs
     def base_url(self, request: Request) -> str:
-        return (self.config.public_url or str(request.base_url)).rstrip("/")
+        if self.config.public_url:
+            return self.config.public_url.rstrip("/")
+        # Starlette rebuilds request.base_url from the scope for every request: remembered
+        # per what it is built from (a bounded number: the Host header is the caller's)
+        scope = request.scope
+        server = scope.get("server")
+        key = (
+            scope.get("scheme"),
+            tuple(server) if server else None,
+            request.headers.get("host"),
+            scope.get("root_path", ""),
+            scope.get("app_root_path", ""),
+        )
+        base = self._bases.get(key)
+        if base is None:
+            base = str(request.base_url).rstrip("/")
+            if len(self._bases) < 64:
+                self._bases[key] = base
+        return base
 
     # ------------------------------------------------------------------ requests
     def handle(self, service: Service, body: bytes, action: str | None, base: str) -> Response:
@@ -297,18 +316,23 @@ class _Batcher:
             except Exception as exc:  # answered with a SOAP fault by the route
                 results = [exc] * len(batch)
             self.batches += 1
+            # one wake-up of each event loop per batch, not one per request
+            answers: dict[int, tuple[Any, list[tuple[Any, Response | Exception]]]] = {}
             for (*_, loop, future), result in zip(batch, results, strict=True):
+                answers.setdefault(id(loop), (loop, []))[1].append((future, result))
+            for loop, pairs in answers.values():
                 with contextlib.suppress(RuntimeError):  # the event loop is gone (shutdown)
-                    loop.call_soon_threadsafe(_resolve, future, result)
+                    loop.call_soon_threadsafe(_resolve_all, pairs)
 
 
-def _resolve(future: asyncio.Future[Response], result: Response | Exception) -> None:
-    if future.done():  # the client went away
-        return
-    if isinstance(result, Exception):
-        future.set_exception(result)
-    else:
-        future.set_result(result)
+def _resolve_all(pairs: list[tuple[asyncio.Future[Response], Response | Exception]]) -> None:
+    for future, result in pairs:
+        if future.done():  # the client went away
+            continue
+        if isinstance(result, Exception):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
 
 
 def _never_waits(service: Service, action: str | None) -> bool:
@@ -392,6 +416,35 @@ def create_app(
     app.state.batcher = batcher
     xsd_cache: dict[str, bytes] = {}
 
+    # the SOAP requests first: a POST to a service matches here without trying the others
+    @app.post("/ws/{name}")
+    async def post(name: str, request: Request) -> Response:
+        try:
+            service = dispatch.find_service(name)
+            dispatch.check_content_type(request.headers.get("content-type"), service)
+            action = request.headers.get("soapaction")
+            dispatch.check_soap_action(action, service)
+        except SoapFault as fault:
+            log.info("SOAP fault on %s: %s", name, fault.reason)
+            return faults.response(fault)
+        body = await _read_body(request, endpoint.limits.max_bytes)
+        if body is None:
+            return faults.response(dispatch.oversize(endpoint.limits.max_bytes, service))
+        base = endpoint.base_url(request)
+        try:
+            if batcher is not None and _never_waits(service, action):
+                return await batcher.handle(service, body, action, base)
+            return await run_in_threadpool(endpoint.handle, service, body, action, base)
+        except Exception as exc:  # a bug must still answer with a SOAP fault, not HTML
+            log.exception("SOAP request on %s failed", name)
+            return faults.response(
+                faults.fault_for_error(
+                    MalformedMessage(f"internal error: {type(exc).__name__}"),
+                    service,
+                    code=faults.SERVER,
+                )
+            )
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
@@ -451,34 +504,6 @@ def create_app(
         return Response(
             render_wsdl(service, endpoint.base_url(request)), media_type="text/xml; charset=utf-8"
         )
-
-    @app.post("/ws/{name}")
-    async def post(name: str, request: Request) -> Response:
-        try:
-            service = dispatch.find_service(name)
-            dispatch.check_content_type(request.headers.get("content-type"), service)
-            action = request.headers.get("soapaction")
-            dispatch.check_soap_action(action, service)
-        except SoapFault as fault:
-            log.info("SOAP fault on %s: %s", name, fault.reason)
-            return faults.response(fault)
-        body = await _read_body(request, endpoint.limits.max_bytes)
-        if body is None:
-            return faults.response(dispatch.oversize(endpoint.limits.max_bytes, service))
-        base = endpoint.base_url(request)
-        try:
-            if batcher is not None and _never_waits(service, action):
-                return await batcher.handle(service, body, action, base)
-            return await run_in_threadpool(endpoint.handle, service, body, action, base)
-        except Exception as exc:  # a bug must still answer with a SOAP fault, not HTML
-            log.exception("SOAP request on %s failed", name)
-            return faults.response(
-                faults.fault_for_error(
-                    MalformedMessage(f"internal error: {type(exc).__name__}"),
-                    service,
-                    code=faults.SERVER,
-                )
-            )
 
     @app.api_route("/ws/{name}", methods=OTHER_METHODS)
     def other(name: str, request: Request) -> Response:
@@ -540,37 +565,19 @@ def _listing_html(rows: list[dict[str, Any]]) -> str:
 
 def factory() -> FastAPI:
     """One uvicorn worker's app (``uvicorn --factory endpoints.soap.app:factory --workers N``):
-    the Bus is built from ``$CIMBUS_CONFIG`` in the worker process and shares the store with the
-    other workers; AMQP / MQTT transports run in every worker when enabled. The embedded
-    (in-process) broker does not: it cannot be shared between processes."""
-    from routing.bus import Bus
+    the worker process builds what ``cimbus serve`` builds in its one process, a
+    :class:`cimbus.runtime.Runtime` from ``$CIMBUS_CONFIG`` (the Bus, the local services such
+    as the SMT on-demand read with its ``[smt] registry``, the embedded transport, AMQP / MQTT
+    when enabled), started with the app and stopped on shutdown. The workers share the store
+    and the durable broker queues; each worker's embedded broker is its own (in-process)."""
+    from cimbus.runtime import Runtime
 
-    config = Config.load()
-    bus = Bus(config)
-    transports: list[Any] = []
-    if config.amqp.enabled:
-        from endpoints.amqp import AmqpTransport
-
-        transports.append(AmqpTransport(bus, config.amqp))
-    if config.mqtt.enabled:
-        from endpoints.mqtt import MqttTransport
-
-        transports.append(MqttTransport(bus, config.mqtt))
-
-    def start() -> None:
-        bus.start()
-        for t in transports:
-            t.start()
-
-    def stop() -> None:
-        for t in reversed(transports):
-            try:
-                t.stop()
-            except Exception:
-                log.exception("stopping %s failed", getattr(t, "name", t))
-        bus.stop()
-
-    return create_app(bus, config.soap, on_startup=[start], on_shutdown=[stop])
+    runtime = Runtime(Config.load())
+    app = create_app(
+        runtime.bus, runtime.config.soap, on_startup=[runtime.start], on_shutdown=[runtime.stop]
+    )
+    app.state.runtime = runtime
+    return app
 
 
 __all__ = ["SoapEndpoint", "create_app", "factory"]

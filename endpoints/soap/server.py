@@ -3,10 +3,11 @@ thread (:class:`SoapTransport`, :class:`ServerThread`: tests, simulators, embedd
 
 Worker processes: the SOAP handler is CPU-bound (safe parse, XSD validation, store writes), so
 ``[soap] workers = N`` runs N uvicorn worker processes. uvicorn then needs an import string and a
-factory: ``endpoints.soap.app:factory`` builds each worker's own Bus from ``$CIMBUS_CONFIG``
-(:func:`run` sets it from the config file it was given). The workers share the store (use
-PostgreSQL for more than one: SQLite serialises writers) and the durable broker queues; each
-runs its own outbox worker, and a sync request waits for its reply in the worker that took it.
+factory: ``endpoints.soap.app:factory`` builds each worker's own ``cimbus.runtime.Runtime`` (Bus,
+local services, transports) from ``$CIMBUS_CONFIG`` (:func:`run` sets it from the config file it
+was given). The workers share the store (use PostgreSQL for more than one: SQLite serialises
+writers) and the durable broker queues; each runs its own outbox worker, and a sync request
+waits for its reply in the worker that took it.
 """
 
 from __future__ import annotations

@@ -184,9 +184,10 @@ def _claim_many_statement(store: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------- SQLite fast path
-# The bulk statements of a batch go to the driver as plain SQL with positional parameters
-# (``exec_driver_sql``): SQLAlchemy's per-row parameter processing cost more than SQLite's own
-# executemany. The values are converted exactly as the column types would (UTCDateTime: naive
+# The bulk statements of a batch go straight to the driver connection (the sqlite3 connection
+# of the batch's open transaction) as plain SQL with positional parameters: SQLAlchemy's per-row
+# parameter processing cost more than SQLite's own executemany, and its per-statement execution
+# context about as much as a whole bulk insert of a few rows. The values are converted exactly as the column types would (UTCDateTime: naive
 # UTC text in SQLAlchemy's SQLite DATETIME format; JSON: json.dumps), so what is read back
 # through the models is the same (a test compares both paths).
 
@@ -273,34 +274,40 @@ _SQLITE_REMEMBER = (
 )
 
 
+def _driver(conn: Any) -> Any:
+    """The sqlite3 connection under a SQLAlchemy Connection (in its open transaction)."""
+    return conn.connection.driver_connection
+
+
 def _sqlite_flush(conn: Any, pending: PendingWrites) -> list[int] | None:
     """Returns the outbox ids when the batch claims its entries (None: not needed)."""
     ids: list[int] | None = None
+    db = _driver(conn)
     if pending.outbox:
         claimed = pending.claim_for is not None
         sql, row = _SQLITE_OUTBOX_CLAIMED if claimed else _SQLITE_OUTBOX
-        conn.exec_driver_sql(sql, [row(v) for v in pending.outbox])
+        db.executemany(sql, [row(v) for v in pending.outbox])
         if claimed:
             # Under the write lock (BEGIN IMMEDIATE) one executemany into a rowid table gets
             # consecutive ids ending at last_insert_rowid(); checked, not assumed.
             n = len(pending.outbox)
-            last, found = conn.exec_driver_sql(
+            last, found = db.execute(
                 "SELECT last_insert_rowid(), count(*) FROM outbox "
                 "WHERE id BETWEEN last_insert_rowid() - ? + 1 AND last_insert_rowid() "
                 "AND claimed_by = ? AND lease_until = ?",
                 (n, pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
-            ).one()
+            ).fetchall()[0]
             first = last - n + 1
             if found == n:
                 ids = list(range(first, last + 1))
             else:  # cannot tell the ids: leave the entries to the outbox worker's claim
-                conn.exec_driver_sql(
+                db.execute(
                     "UPDATE outbox SET status = 'pending', claimed_by = NULL, lease_until = NULL "
                     "WHERE claimed_by = ? AND lease_until = ? AND status = 'claimed'",
                     (pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
                 )
     if pending.replies:
-        conn.exec_driver_sql(
+        db.executemany(
             _SQLITE_REMEMBER,
             [
                 (
@@ -315,7 +322,7 @@ def _sqlite_flush(conn: Any, pending: PendingWrites) -> list[int] | None:
         )
     if pending.audit:
         sql, row = _SQLITE_AUDIT
-        conn.exec_driver_sql(sql, [row(v) for v in pending.audit])
+        db.executemany(sql, [row(v) for v in pending.audit])
     return ids
 
 
@@ -330,5 +337,5 @@ def _sqlite_claim(conn: Any, keys: list[tuple[str, str]], now: datetime) -> list
             + " ON CONFLICT (message_id, source) DO NOTHING RETURNING message_id, source"
         )
         params = tuple(v for mid, src in chunk for v in (mid, src, stamp))
-        rows.extend(conn.exec_driver_sql(sql, params).all())
+        rows.extend(_driver(conn).execute(sql, params).fetchall())
     return rows

@@ -59,10 +59,15 @@ class DedupeMixin(StoreBase):
         if pending is not None and (message_id, _key(source)) in pending.claimed:
             pending.claimed.discard((message_id, _key(source)))  # won by claim_many: once
             return True
-        claim, _remember = self._dedupe_statements()
-        params = {"mid": message_id, "src": _key(source), "now": utcnow()}
         with self._session() as s:  # a row comes back only when this call inserted it
-            return s.connection().execute(claim, params).first() is not None
+            conn = s.connection()
+            if self._engine.dialect.name == "sqlite":  # plain SQL, as in a batch's claims
+                from ._batch import _sqlite_claim
+
+                return bool(_sqlite_claim(conn, [(message_id, _key(source))], utcnow()))
+            claim, _remember = self._dedupe_statements()
+            params = {"mid": message_id, "src": _key(source), "now": utcnow()}
+            return conn.execute(claim, params).first() is not None
 
     def is_known_message(self, message_id: str, source: str | None) -> bool:
         """Whether (MessageID, Source) was claimed or answered before (a duplicate)."""

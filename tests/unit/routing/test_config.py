@@ -62,6 +62,8 @@ target = "HES"
         ("[store]\npayload_policy = 'some'\n", "payload_policy must be all, failed or none"),
         ("[mqtt]\nqos = 0\n", "QoS 0 may lose messages"),
         ("[amqp]\nworkers = 0\n", "[amqp] prefetch, confirm_batch and workers must be at least 1"),
+        ("[amqp]\nbatch = 0\n", "[amqp] batch must be at least 1"),
+        ("[amqp]\nbatch = true\n", "[amqp] batch must be int, got bool"),
         ("[mqtt]\nconsumers = 0\n", "[mqtt] consumers must be at least 1"),
         ("[systems.HES]\ntransport = 'amqp'\n", "transport 'amqp', which is not enabled"),
         ("[bogus]\n", "unknown section(s) bogus"),

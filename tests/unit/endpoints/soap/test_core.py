@@ -379,6 +379,48 @@ def test_factory_builds_a_worker_from_cimbus_config(tmp_path: Path, monkeypatch)
     assert not bus._threads
 
 
+def test_factory_worker_serves_local_services(tmp_path: Path, monkeypatch) -> None:
+    """A worker built by ``factory()`` (``[soap] workers > 1``) has what ``cimbus serve``'s
+    Runtime has: a request routed to the local SMT service is served there (not 2.5, "no
+    local handler"), with the ``[smt] registry`` file loaded at start-up."""
+    from endpoints.soap.app import factory
+    from tests.unit.routing.services.odr_messages import get_request
+
+    registry = tmp_path / "usage_points.csv"
+    registry.write_text(
+        "esiid,meter_number,ror,ams,provisioned,interval_minutes,daily_read\n"
+        "10443720005555555,118800000,REP-BLUEBONNET,false,true,15,true\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "cimbus.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/w.db"\n'
+        f'[smt]\nregistry = "{registry.name}"\n'
+        '[systems.CIS]\ntransport = "embedded"\n'
+        '[systems.HES]\ntransport = "embedded"\n'
+        '[systems.SMT]\ntransport = "local"\naddress = "smt"\n'
+        '[[routes]]\nverb = "get"\nnoun = "MeterReadings"\nsource = "CIS"\ntarget = "SMT"\n'
+    )
+    monkeypatch.setenv("CIMBUS_CONFIG", str(config))
+    app = factory()
+    bus = app.state.endpoint.bus
+    assert "smt" in bus.local
+    with TestClient(app) as c:
+        r = post(
+            c,
+            "GetMeterReadings",
+            envelope(get_request("10443720005555555")),
+            action="http://iec.ch/TC57/2011/MeterReadings/GetMeterReadings",
+        )
+        assert r.status_code == 200, r.text
+        answer = body_of(r)
+        assert result_of(answer) == "FAILED"
+        # the SMT service answered from the registry it loaded (ODR-6), not the core's 2.5
+        assert answer.findtext(f".//{{{MSG}}}code") == "2.7", r.text
+        assert "is not an AMS meter" in etree.tostring(answer, encoding="unicode"), r.text
+    assert not bus._threads
+
+
 def test_run_with_workers_uses_the_factory(tmp_path: Path, monkeypatch) -> None:
     import endpoints.soap.server as server
 
