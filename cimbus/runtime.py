@@ -101,3 +101,10 @@ class Runtime:
                 else "disabled"
             ),
         ]
+
+
+def config_from_mapping(data: dict[str, Any], *, source: str = "<mapping>") -> Config:
+    """A checked :class:`~routing.config.Config` from TOML-shaped data, for code that builds
+    an in-process cimbus without reaching into ``routing`` (the conformance harness, the
+    demo): the composition root is the one place that knows how cimbus is assembled."""
+    return Config.from_mapping(data, source=source)

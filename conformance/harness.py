@@ -156,7 +156,7 @@ def cimbus_config(
     ``names`` for unique queue names) and a private store."""
     import tomllib
 
-    from routing.config import Config
+    from cimbus.runtime import config_from_mapping
 
     data = tomllib.loads(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["store"] = {"url": store_url, "payload_policy": "all"}
@@ -177,7 +177,7 @@ def cimbus_config(
                 **({"url": mqtt_url} if mqtt_url else {}),
                 **(mqtt or {}),
             }
-    return Config.from_mapping(data, source=f"{DEMO_CONFIG} ({transport})")
+    return config_from_mapping(data, source=f"{DEMO_CONFIG} ({transport})")
 
 
 def build_world(
