@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from . import __version__
+from .cli_common import ConfigOption, load_config, open_store
 
 app = typer.Typer(
     name="cimbus",
@@ -169,7 +170,7 @@ def explain(
 
 
 def _register_use_case_commands() -> None:
-    """``demo``, ``conformance`` and ``simulate`` live in their own modules (issue 4, 5)."""
+    """``demo``, ``conformance``, ``simulate`` and ``smt`` live in their own modules (issue 4, 5)."""
     from .cli_conformance import conformance, demo
     from .cli_simulate import simulate_app
     from .cli_smt import smt_app
@@ -183,32 +184,13 @@ def _register_use_case_commands() -> None:
 _register_use_case_commands()
 
 
-def _load_config(config: Path | None):
-    from routing.config import Config
-    from routing.errors import ConfigError
-
-    try:
-        return Config.load(config)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-ConfigOption = typer.Option(
-    None,
-    "--config",
-    "-c",
-    help="TOML configuration (default: $CIMBUS_CONFIG, else built-in defaults).",
-)
-
-
 @app.command()
 def routes(config: Path | None = ConfigOption) -> None:
     """Print the route table: which system serves which request, who gets which events (BUS-8)."""
     from rich.console import Console
     from rich.table import Table
 
-    cfg = _load_config(config)
+    cfg = load_config(config)
     rows = cfg.routes.rows()
     table = Table(title=f"cimbus routes ({cfg.source})")
     for col in ("kind", "verb", "noun", "source", "to", "transport", "address", "mode"):
@@ -248,7 +230,7 @@ def serve(
     import dataclasses
     import logging
 
-    cfg = _load_config(config)
+    cfg = load_config(config)
     soap = cfg.soap
     if port is not None:
         soap = dataclasses.replace(soap, port=port)
@@ -266,7 +248,7 @@ def serve(
         typer.echo(
             f"starting {soap.workers} SOAP worker processes on http://{soap.host}:{soap.port}/ws"
         )
-        run(None, cfg)
+        run(None, cfg, factory="cimbus.runtime:soap_worker_app")
         return
     runtime = Runtime(cfg).start()
     for line in runtime.describe():
@@ -282,15 +264,6 @@ dlq_app = typer.Typer(help="Dead letters: list, show, replay (REL-2).", no_args_
 app.add_typer(dlq_app, name="dlq")
 
 
-def _store(config: Path | None):
-    from routing.store import Store
-
-    cfg = _load_config(config)
-    store = Store(cfg.store.url, payload_policy=cfg.store.payload_policy)
-    store.migrate()
-    return cfg, store
-
-
 @dlq_app.command("list")
 def dlq_list(
     config: Path | None = ConfigOption,
@@ -298,7 +271,7 @@ def dlq_list(
     limit: int = typer.Option(100, "--limit", min=1),
 ) -> None:
     """List dead letters: id, when, message, target, reason."""
-    _cfg, store = _store(config)
+    _cfg, store = open_store(config)
     items = store.dead_letters(limit=limit, include_replayed=all_)
     if not items:
         typer.echo("no dead letters")
@@ -316,7 +289,7 @@ def dlq_show(
     dl_id: int = typer.Argument(..., help="Dead letter id."), config: Path | None = ConfigOption
 ) -> None:
     """Show one dead letter with its reason, headers and message."""
-    _cfg, store = _store(config)
+    _cfg, store = open_store(config)
     d = store.get_dead_letter(dl_id)
     if d is None:
         typer.echo(f"error: no dead letter {dl_id}", err=True)
@@ -336,7 +309,7 @@ def dlq_replay(
     """Put dead letters back into the outbox; a running cimbus delivers them (after the fix)."""
     from routing.bus import Bus
 
-    cfg, store = _store(config)
+    cfg, store = open_store(config)
     bus = Bus(cfg, store)
     failed = 0
     for dl_id in dl_ids:
@@ -351,11 +324,17 @@ def dlq_replay(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A store that cannot be opened (BUS-9) is a one-line error
+    and exit 1, not a traceback, whichever sub-command met it."""
+    from routing.store import StoreUnavailable
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except StoreUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

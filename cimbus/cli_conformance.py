@@ -21,6 +21,17 @@ from rich.table import Table
 __all__ = ["conformance", "demo"]
 
 
+def _scenarios(suite: str | None) -> list[Any]:
+    """The scenarios of ``--suite`` (comma-separated; all when None); exit 2 on an unknown one."""
+    from conformance.suite import scenarios_for
+
+    try:
+        return scenarios_for([s.strip() for s in suite.split(",") if s.strip()] if suite else None)
+    except KeyError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _results_table(results: list[Any], title: str) -> Table:
     table = Table(title=title)
     for col in ("requirement", "scenario", "verdict", "time", "detail"):
@@ -97,7 +108,7 @@ def conformance(
     ODR-1..7). Exit 0 when every scenario passed, 1 otherwise, 2 on a usage error."""
     from conformance.harness import TRANSPORTS, HarnessError, build_world
     from conformance.report import html_report, junit_xml
-    from conformance.suite import scenarios_for
+    from simulators._core import ProfileError, load_profile
 
     if transport not in TRANSPORTS:
         typer.echo(
@@ -105,12 +116,11 @@ def conformance(
             err=True,
         )
         raise typer.Exit(2)
+    scenarios = _scenarios(suite)
     try:
-        scenarios = scenarios_for(
-            [s.strip() for s in suite.split(",") if s.strip()] if suite else None
-        )
-    except KeyError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
+        population = load_profile(profile)  # once: every scenario's world shares it
+    except ProfileError as exc:
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     console = Console(width=150)
     described: list[str] = []
@@ -121,7 +131,7 @@ def conformance(
             target=target,
             amqp_url=amqp,
             mqtt_url=mqtt,
-            profile=profile,
+            profile=population,
             simulators=sc.needs or ("cis", "headend", "mdms"),
         )
         if not described:
@@ -162,9 +172,10 @@ def _exchange_line(ex: Any) -> str:
     ids = f"id={(env.message_id or '-')[:8]}" + (
         f" corr={env.correlation_id[:8]}" if env.correlation_id else ""
     )
-    result = ex.result or ("FAILED " + ex.error.code if ex.error else "")
-    if ex.error is not None and ex.result in (None, "FAILED"):
+    if ex.error is not None and ex.result in (None, "", "FAILED"):
         result = f"FAILED {ex.error.code}"
+    else:
+        result = ex.result or ""
     to = (
         ex.route.target
         if ex.route is not None
@@ -189,17 +200,10 @@ def demo(
     (ODR so far) printing every exchange as one line, then keep serving SOAP with the WSDL
     list and a "try it" (BUS-10)."""
     from conformance.harness import build_world
-    from conformance.suite import scenarios_for
     from simulators import SIMULATORS
 
     console = Console(width=170, highlight=False)
-    try:
-        scenarios = scenarios_for(
-            [s.strip() for s in suite.split(",") if s.strip()] if suite else None
-        )
-    except KeyError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
-        raise typer.Exit(2) from None
+    scenarios = _scenarios(suite)
     try:
         world = build_world("embedded", simulators=tuple(SIMULATORS), soap_port=port)
     except OSError as exc:
@@ -270,9 +274,15 @@ def _try_it(url: str, world: Any) -> str:
 
     eligible = [m for m in world.profile.meters if m.ams and m.provisioned and m.ror]
     m = eligible[min(30, len(eligible) - 1)]  # the scenarios use the first ones
-    with contextlib.suppress(Exception):  # give it a VEE posting so the read has a window
+    caveat = ""
+    try:  # give it a VEE posting so the read has a window (ODR-2)
         today = world.clock.now().astimezone(ZoneInfo(world.profile.timezone)).date()
         world.sim("mdms").post_daily_vee(today - timedelta(days=1), esiids=[m.esiid])
+    except Exception as exc:  # the snippet still works; the read then says why it has no window
+        caveat = (
+            f"\n(note: the demo could not post yesterday's VEE for {m.esiid}: {exc}; the read"
+            " below may then be refused for want of a VEE posting)\n"
+        )
     body = request(
         "get",
         "MeterReadings",
@@ -299,7 +309,7 @@ def _try_it(url: str, world: Any) -> str:
 Try it: an on-demand read as the Rep of Record {m.ror} for ESIID {m.esiid} (ODR: one successful
 read per ESIID per day, and the demo's scenarios used other ESIIDs; sending the same file again
 returns the stored reply, as for any repeated MessageID: change the MessageID for a new request).
-
+{caveat}
   curl (SOAP 1.1):
     curl -s {url}/ws/GetMeterReadings -H 'Content-Type: text/xml; charset=utf-8' \\
       -H 'SOAPAction: "http://iec.ch/TC57/2011/MeterReadings/GetMeterReadings"' --data-binary @{path}

@@ -20,6 +20,8 @@ import typer
 
 from simulators import SIMULATORS
 
+from .cli_common import load_config
+
 simulate_app = typer.Typer(
     help="Run a simulator of a counterpart system (headend, mdms, cis, oms, dcc, crm, field).",
     no_args_is_help=True,
@@ -37,7 +39,7 @@ def _run(
     stats: bool,
     config: Path | None,
 ) -> None:
-    from simulators._core import ProfileError, SimClock, load_profile
+    from simulators._core import ProfileError, SimClock, connect, load_profile
 
     t0 = time.perf_counter()
     try:
@@ -59,26 +61,16 @@ def _run(
     if stats:
         raise typer.Exit(0)
     runtime = None
+    broker = None
     if transport == "embedded":
         from cimbus.runtime import Runtime
         from conformance.harness import DEMO_CONFIG
-        from routing.config import Config
-        from routing.errors import ConfigError
 
-        try:
-            cfg = Config.load(config or DEMO_CONFIG)
-        except ConfigError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        runtime = Runtime(cfg).start()
-        client_factory = lambda: _embedded(runtime, sim.system)  # noqa: E731
+        runtime = Runtime(load_config(config or DEMO_CONFIG)).start()
+        broker = runtime.broker
         typer.echo(f"in-process cimbus: {', '.join(runtime.describe())}")
-    else:
-        from simulators._core import connect
-
-        client_factory = lambda: connect(transport, sim.system, url=url)  # noqa: E731
     try:
-        sim.attach(client_factory())
+        sim.attach(connect(transport, sim.system, broker=broker, url=url))
     except Exception as exc:
         typer.echo(f"error: cannot connect the {name} simulator over {transport}: {exc}", err=True)
         if runtime is not None:
@@ -100,12 +92,6 @@ def _run(
         clock.stop()
         if runtime is not None:
             runtime.stop()
-
-
-def _embedded(runtime, system: str):
-    from endpoints.embedded import EmbeddedClient
-
-    return EmbeddedClient(runtime.broker, system)
 
 
 def _make_command(name: str) -> None:
@@ -140,9 +126,12 @@ def _make_command(name: str) -> None:
             None, "--config", "-c", help="cimbus configuration for --transport embedded."
         ),
     ) -> None:
-        if transport not in ("embedded", "amqp", "mqtt"):
+        from simulators._core import TRANSPORTS
+
+        if transport not in TRANSPORTS:
             typer.echo(
-                f"error: --transport must be embedded, amqp or mqtt, not {transport!r}", err=True
+                f"error: --transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}",
+                err=True,
             )
             raise typer.Exit(2)
         _run(name, profile, transport, url, system, port, speed, stats, config)

@@ -12,28 +12,11 @@ from pathlib import Path
 
 import typer
 
+from .cli_common import ConfigOption, open_store
+
 smt_app = typer.Typer(
     help="SMT on-demand read: usage-point registry (ODR-4, ODR-6).", no_args_is_help=True
 )
-
-ConfigOption = typer.Option(
-    None, "--config", "-c", help="TOML configuration (default: $CIMBUS_CONFIG)."
-)
-
-
-def _store(config: Path | None):
-    from routing.config import Config
-    from routing.errors import ConfigError
-    from routing.store import Store
-
-    try:
-        cfg = Config.load(config)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    store = Store(cfg.store.url)
-    store.migrate()
-    return store
 
 
 @smt_app.command("load")
@@ -52,7 +35,8 @@ def load(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    n = _store(config).upsert_usage_points(points)
+    _cfg, store = open_store(config)
+    n = store.upsert_usage_points(points)
     typer.echo(f"{n} usage point(s) loaded from {file}")
 
 
@@ -77,14 +61,18 @@ def registry(
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from None
         typer.echo(f"registry written to {output}")
 
 
 @smt_app.command("show")
 def show(esiid: str = typer.Argument(...), config: Path | None = ConfigOption) -> None:
     """What SMT knows of one ESIID: registry entry and last VEE end."""
-    store = _store(config)
+    _cfg, store = open_store(config)
     point = store.usage_point(esiid)
     if point is None:
         typer.echo(f"ESIID {esiid} is not in the SMT registry")

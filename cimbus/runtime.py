@@ -108,3 +108,21 @@ def config_from_mapping(data: dict[str, Any], *, source: str = "<mapping>") -> C
     an in-process cimbus without reaching into ``routing`` (the conformance harness, the
     demo): the composition root is the one place that knows how cimbus is assembled."""
     return Config.from_mapping(data, source=source)
+
+
+def soap_worker_app() -> Any:
+    """One uvicorn worker's SOAP app (``[soap] workers = N``; ``uvicorn --factory
+    cimbus.runtime:soap_worker_app --workers N``): the worker process builds what ``cimbus
+    serve`` builds in its one process, a :class:`Runtime` from ``$CIMBUS_CONFIG`` (the Bus, the
+    local services such as the SMT on-demand read with its ``[smt] registry``, the embedded
+    transport, AMQP / MQTT when enabled), started with the app and stopped on shutdown. The
+    workers share the store and the durable broker queues; each worker's embedded broker is its
+    own (in-process). BUS-4 (SOAP worker processes), BUS-10."""
+    from endpoints.soap import create_app
+
+    runtime = Runtime(Config.load())
+    app = create_app(
+        runtime.bus, runtime.config.soap, on_startup=[runtime.start], on_shutdown=[runtime.stop]
+    )
+    app.state.runtime = runtime
+    return app

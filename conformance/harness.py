@@ -57,7 +57,6 @@ class SplitClient:
         self.requests = requests
         self.serving = serving
         self.system = serving.system
-        self.queue = getattr(serving, "queue", None)
 
     def request(self, body: bytes, timeout: float = 30.0) -> bytes:
         return self.requests.request(body, timeout=timeout)
@@ -284,22 +283,14 @@ def _in_process(
             f"cimbus in-process (SOAP at {world.soap_server.url}; counterparts on the embedded bus)"
         )
     for name, sim in sims.items():
-        client = _client_for(world, transport, sim.system, cfg, prefix, amqp_url, mqtt_url)
+        client = _client_for(world, transport, sim.system, cfg)
         if transport == "soap" and name == "cis":
             client = SplitClient(SoapClient(world.soap_server.url, sim.system), client)
         sim.attach(client)
         world.sims[name] = sim
 
 
-def _client_for(
-    world: World,
-    transport: str,
-    system: str,
-    cfg: Any,
-    prefix: str,
-    amqp_url: str | None,
-    mqtt_url: str | None,
-) -> Any:
+def _client_for(world: World, transport: str, system: str, cfg: Any) -> Any:
     if transport in ("embedded", "soap"):
         from endpoints.embedded import EmbeddedClient
 
@@ -348,8 +339,8 @@ def _remote(
             client = SplitClient(SoapClient(target, sim.system), serving)
         sim.attach(client)
         world.sims[name] = sim
-    world.description = (
-        f"deployed target {target or ''} (counterparts over AMQP at {amqp_url})".replace("  ", " ")
+    world.description = " ".join(
+        filter(None, ("deployed target", target, f"(counterparts over AMQP at {amqp_url})"))
     )
 
 

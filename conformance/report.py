@@ -12,16 +12,7 @@ from xml.etree import ElementTree as ET
 
 from .suite import ScenarioResult
 
-__all__ = ["html_report", "junit_xml", "summary_rows"]
-
-
-def summary_rows(results: Sequence[ScenarioResult]) -> list[tuple[str, str, str, str]]:
-    """(requirement, title, verdict, first failure or '') per scenario."""
-    rows = []
-    for r in results:
-        why = r.error if r.status != "passed" else ""
-        rows.append((r.scenario.id, r.scenario.title, r.status.upper(), why))
-    return rows
+__all__ = ["html_report", "junit_xml"]
 
 
 def junit_xml(results: Sequence[ScenarioResult], path: Path, *, target: str) -> None:

@@ -18,7 +18,6 @@ scenario are collected from their journals, in order, for the assertion document
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,10 +52,6 @@ class Scenario:
     requirement: str  # the requirement text (the function's docstring)
     run: Callable[[Context], None]
     needs: tuple[str, ...] = ()  # simulators the scenario drives
-
-    @property
-    def test_name(self) -> str:
-        return f"test_{self.id.replace('-', '_')}_{self.run.__name__.split('_', 2)[-1]}"
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -146,15 +141,13 @@ class ScenarioResult:
 
 
 class Context:
-    """What a scenario sees: the simulators, the clock, the target description, checks."""
+    """What a scenario sees: the simulators, the profile, the clock, checks."""
 
     def __init__(self, world: Any, result: ScenarioResult) -> None:
         self.world = world
         self.result = result
         self.clock = world.clock
         self.profile = world.profile
-        self.target = world.description
-        self.notes: list[str] = []
 
     def sim(self, name: str) -> Any:
         return self.world.sim(name)
@@ -174,30 +167,10 @@ class Context:
             raise ScenarioFailed(f"{description}" + (f" ({text})" if text else ""))
 
     def note(self, text: str) -> None:
-        self.notes.append(text)
         self.result.assertions.append(Assertion(f"note: {text}", True))
 
     def not_applicable(self, why: str) -> None:
         raise ScenarioNotApplicable(why)
-
-    def wait_for(
-        self,
-        predicate: Callable[[], Any],
-        description: str,
-        *,
-        timeout: float = 10.0,
-        poll: float = 0.02,
-    ) -> Any:
-        """Wait (real time) until ``predicate()`` is truthy; a failed check otherwise."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                self.result.assertions.append(Assertion(description, True))
-                return value
-            if time.monotonic() > deadline:
-                self.check(False, description, waited=f"{timeout:g} s")
-            time.sleep(poll)
 
 
 def _show(value: Any) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-__all__ = ["SIMULATORS", "SimulatorInfo", "simulator_class"]
+__all__ = ["SIMULATORS", "SimulatorInfo"]
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,3 @@ SIMULATORS: dict[str, SimulatorInfo] = {
         ),
     )
 }
-
-
-def simulator_class(name: str) -> type[Any]:
-    try:
-        return SIMULATORS[name].load()
-    except KeyError:
-        raise KeyError(f"unknown simulator {name!r}; known: {', '.join(SIMULATORS)}") from None

@@ -9,11 +9,15 @@ the daily throttle of one does not bleed into another, even against a deployed t
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from cim_models.codes import NON_VEE
 
 from ..suite import Context, scenario
+
+if TYPE_CHECKING:
+    from simulators.mdms import VeePosting
 
 SUITE = "ODR"
 NEEDS = ("cis", "headend", "mdms")
@@ -33,30 +37,31 @@ def _midnight(ctx: Context, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=_tz(ctx))
 
 
-def _meters(ctx: Context, n: int, *, ror: str | None = None) -> list:
-    """``n`` provisioned AMS meters reserved for the calling scenario (distinct per scenario)."""
-    ok = [
-        m
-        for m in ctx.profile.meters
-        if m.ams and m.provisioned and m.ror and (ror is None or m.ror == ror)
-    ]
-    offset = {
-        "ODR-1": 0,
-        "ODR-2": 3,
-        "ODR-3": 6,
-        "ODR-4": 9,
-        "ODR-5": 12,
-        "ODR-6": 15,
-        "ODR-7": 18,
-    }.get(ctx.result.scenario.id, 21)
+def _meters(ctx: Context, n: int) -> list:
+    """``n`` provisioned AMS meters reserved for the calling scenario: three per ODR-k, from
+    the (3k-3)th on, so that no two scenarios share an ESIID."""
+    ok = [m for m in ctx.profile.meters if m.ams and m.provisioned and m.ror]
+    _, _, num = ctx.result.scenario.id.partition("-")
+    offset = 3 * (int(num) - 1)
     return ok[offset : offset + n]
 
 
-def _post_vee(ctx: Context, day: date, *esiids: str) -> None:
-    """The TDSP's daily VEE posting of ``day`` (created MeterReadings MDMS -> SMT)."""
-    mdms = ctx.sim("mdms")
-    mdms.post_daily_vee(day, esiids=list(esiids))
-    ctx.check(True, f"MDMS posted the VEE data of {day} for {', '.join(esiids)}")
+def _post_vee(ctx: Context, day: date, *esiids: str) -> VeePosting:
+    """The TDSP's daily VEE posting of ``day`` (created MeterReadings MDMS -> target), checked
+    to have been acknowledged OK by the target for every ESIID."""
+    posting = ctx.sim("mdms").post_daily_vee(day, esiids=list(esiids))
+    ctx.check(
+        posting.messages
+        and not posting.unsent
+        and not posting.skipped
+        and sorted(posting.esiids) == sorted(esiids),
+        f"MDMS posted the VEE data of {day} for {', '.join(esiids)} and the target accepted it",
+        sent=len(posting.messages),
+        unsent=posting.unsent,
+        skipped=posting.skipped,
+        notes=posting.notes,
+    )
+    return posting
 
 
 def _hes_reads(ctx: Context) -> int:
@@ -375,17 +380,16 @@ def odr_7_vee_posting_moves_window(ctx: Context) -> None:
     MeterReadings) that updates what "last VEE" means for ODR-2."""
     (m,) = _meters(ctx, 1)
     d3 = _today(ctx) - timedelta(days=3)
-    _post_vee(ctx, d3, m.esiid)
-    mdms = ctx.sim("mdms")
+    posting = _post_vee(ctx, d3, m.esiid)
     posted = [
-        e
-        for e in mdms.journal
-        if e.direction == "out" and e.verb == "created" and e.noun == "MeterReadings"
+        (e.verb, e.noun)
+        for e in ctx.sim("mdms").journal
+        if e.direction == "out" and e.message_id in posting.messages
     ]
     ctx.check(
-        bool(posted),
+        posted == [("created", "MeterReadings")] * len(posting.messages),
         "the VEE posting went to the target as created MeterReadings",
-        sent=len(posted),
+        sent=posted,
     )
     after_d3 = _midnight(ctx, d3 + timedelta(days=1))
     probe = _read(

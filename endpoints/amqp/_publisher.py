@@ -3,16 +3,16 @@
 pika's ``BlockingChannel.basic_publish`` on a confirming channel waits for each message's
 confirm before returning: one broker round trip (and, for persistent messages, one disk sync)
 per message. Here one I/O thread owns a ``SelectConnection``; any thread hands it messages and
-gets a :class:`~concurrent.futures.Future` per message. The I/O thread keeps up to ``window``
-messages unconfirmed on the wire and settles futures as ``Basic.Ack`` / ``Basic.Nack`` frames
+waits for the confirms of its batch (:meth:`Publisher.publish_many`). The I/O thread keeps up
+to ``window`` messages unconfirmed on the wire and settles them as ``Basic.Ack`` / ``Basic.Nack`` frames
 arrive; RabbitMQ confirms many messages with one ``multiple=True`` ack, so a batch costs about
 one round trip, and concurrent callers (the outbox thread and every consumer worker) share the
 same stream of confirms.
 
 * ``mandatory=True`` on every publish: a message no queue takes comes back as ``Basic.Return``
-  (before its ack) and its future fails with :class:`Unroutable`.
+  (before its ack) and it fails with :class:`Unroutable`.
 * a nack (queue full with ``x-overflow=reject-publish``, broker error) fails with :class:`Nacked`.
-* if the connection or channel goes away, every unconfirmed future fails with
+* if the connection or channel goes away, every unconfirmed message fails with
   :class:`PublisherUnavailable` and the I/O thread reconnects with exponential backoff (capped
   at ``backoff_cap`` seconds), redeclares the topology and resumes. While it is down,
   publishing fails at once with :class:`PublisherUnavailable`, so the outbox keeps the
@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +53,7 @@ class Nacked(DeliveryError):
 
 @dataclass(frozen=True)
 class Publish:
-    """One message for :meth:`Publisher.submit`."""
+    """One message for :meth:`Publisher.publish_many`."""
 
     exchange: str
     routing_key: str
@@ -252,13 +250,9 @@ class Publisher:
         self._ioloop.add_callback_threadsafe(self._close)
         thread.join(timeout)
 
-    def submit(self, items: Sequence[Publish]) -> list[Future[None]]:
-        """Hand messages to the I/O thread; each future settles on its confirm."""
-        futures: list[Future[None]] = [Future() for _ in items]
-        self._hand_over(items, futures)
-        return futures
-
     def _hand_over(self, items: Sequence[Publish], futures: Sequence[Any]) -> None:
+        """Hand messages to the I/O thread; each future (or ``_Slot``) settles on its
+        confirm."""
         if not items:
             return
         if not self._ready.is_set() or self._ioloop is None or self._stopping:
@@ -440,23 +434,6 @@ class Publisher:
         self._tracker.returned(method.exchange, method.routing_key, properties.message_id, reason)
 
 
-def wait_all(futures: Sequence[Future[None]], timeout: float) -> list[Exception | None]:
-    """Wait for every future (one shared deadline); per future None or its DeliveryError."""
-    deadline = time.monotonic() + timeout
-    out: list[Exception | None] = []
-    for f in futures:
-        try:
-            f.result(timeout=max(0.0, deadline - time.monotonic()))
-            out.append(None)
-        except FutureTimeout:
-            out.append(DeliveryError(f"no publisher confirm from RabbitMQ within {timeout:g} s"))
-        except DeliveryError as exc:
-            out.append(exc)
-        except Exception as exc:  # anything else is still a failed delivery for the outbox
-            out.append(DeliveryError(f"{type(exc).__name__}: {exc}"))
-    return out
-
-
 __all__ = [
     "ConfirmTracker",
     "Nacked",
@@ -464,5 +441,4 @@ __all__ = [
     "Publisher",
     "PublisherUnavailable",
     "Unroutable",
-    "wait_all",
 ]

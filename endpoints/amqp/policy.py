@@ -22,7 +22,9 @@ again (that would loop for ever on a poison message). AMQP 0-9-1 only says wheth
 was delivered before, not how often, so "first" and "redelivered" are the two cases.
 
 A broker-side failure while acknowledging (the publisher is reconnecting) is not the message's
-fault: the delivery is requeued whatever the policy says.
+fault: the delivery is requeued whatever the policy says. So is a message cimbus could not
+store because the database is unreachable (``Exchange.store_down``); a store failure caused by
+the message itself goes through this policy (REL-1).
 
 Rules are keyed by verb and noun, ``"*"`` matching any; the most specific wins::
 

@@ -148,6 +148,8 @@ class AmqpTransport:
         meta = self._meta(m)
         try:
             ex = self.bus.handle(m.body, transport=self.name, reply_to=m.fields.reply_to, meta=meta)
+            if getattr(ex, "store_failure", None) is not None:
+                return self._not_kept(m, ex)
             if ex.reply is not None and m.fields.reply_to:
                 self._send(m.fields.reply_to, ex.reply, self._reply_fields(m, ex))
         except PublisherUnavailable as exc:  # not the message's fault: try again later
@@ -159,6 +161,31 @@ class AmqpTransport:
                 m, exc, policy=self.policy, dead_letter=self._dead_letter, who="cimbus"
             )
         return ACK
+
+    def _not_kept(self, m: Inbound, ex: Any) -> str:
+        """cimbus could not store the message, so it must not be acked (REL-1: nothing
+        accepted is lost; RabbitMQ keeps it). The database being unreachable or busy is not
+        the message's fault: requeue after a pause, whatever the policy says (like the
+        publisher reconnecting). Any other store failure goes through the failure policy
+        (requeue once, then dead-letter with the reason); when the message is given up, the
+        requester gets the FAILED reply."""
+        if ex.store_down:
+            log.warning(
+                "AMQP: the store is unavailable (%s); %s requeued",
+                type(ex.store_failure).__name__,
+                m.fields.message_id,
+            )
+            time.sleep(min(1.0, self.backoff_cap))  # back-pressure: do not spin on requeues
+            return REQUEUE
+        action = settle_failure(
+            m, ex.store_failure, policy=self.policy, dead_letter=self._dead_letter, who="the store"
+        )
+        if action != REQUEUE and ex.reply is not None and m.fields.reply_to:
+            try:
+                self._send(m.fields.reply_to, ex.reply, self._reply_fields(m, ex))
+            except Exception as exc:  # the message itself is settled (dead-lettered)
+                log.warning("AMQP: FAILED reply to %s not sent: %s", m.fields.message_id, exc)
+        return action
 
     def _meta(self, m: Inbound) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -185,7 +212,15 @@ class AmqpTransport:
             return [self._on_message(m) for m in ms]
         actions = [ACK] * len(ms)
         publishes: list[tuple[int, Publish]] = []
+        paused = False
         for i, (m, ex) in enumerate(zip(ms, exs, strict=True)):
+            if getattr(ex, "store_failure", None) is not None:
+                if ex.store_down and paused:  # one pause per batch is enough
+                    actions[i] = REQUEUE
+                else:
+                    actions[i] = self._not_kept(m, ex)
+                    paused = paused or ex.store_down
+                continue
             if ex.reply is None or not m.fields.reply_to:
                 continue
             try:

@@ -35,10 +35,19 @@ class EmbeddedTransport:
     name = "embedded"
 
     def __init__(
-        self, bus: Bus, broker: EmbeddedBroker, *, prefetch: int = 50, consumers: int = 1
+        self,
+        bus: Bus,
+        broker: EmbeddedBroker,
+        *,
+        prefetch: int = 50,
+        consumers: int = 1,
+        store_retry: float = 1.0,
     ) -> None:
         self.bus = bus
         self.broker = broker
+        #: seconds to wait before a message the store could not keep (database down) is
+        #: delivered again
+        self.store_retry = store_retry
         self.prefetch = prefetch
         self.n_consumers = consumers
         self.sync_reply_queue = f"cimbus.reply.{bus.worker_id}"
@@ -73,6 +82,14 @@ class EmbeddedTransport:
         ex = self.bus.handle(
             m.body, transport=self.name, reply_to=m.reply_to, meta={"headers": m.headers}
         )
+        if ex.store_failure is not None and (ex.store_down or not m.redelivered):
+            # not kept (REL-1): the broker keeps it and delivers it again, after a pause when
+            # the database is unreachable (not the message's fault), at once otherwise; a
+            # message the store refuses twice is dead-lettered below with its FAILED reply
+            if ex.store_down:
+                time.sleep(self.store_retry)
+            self.broker.nack(d.tag, requeue=True)
+            return
         if ex.reply is not None and m.reply_to:
             env = ex.envelope
             self.broker.publish(
@@ -90,6 +107,9 @@ class EmbeddedTransport:
                     },
                 ),
             )
+        if ex.store_failure is not None:
+            self.broker.reject(d.tag, f"the store failed again: {ex.store_failure}")
+            return
         self.broker.ack(d.tag)
 
     # ---------------------------------------------------------------- outbound

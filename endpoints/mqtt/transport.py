@@ -42,6 +42,12 @@ from .topics import TopicScheme
 if TYPE_CHECKING:
     from routing.bus import Bus
 
+
+class NotKept(RuntimeError):
+    """cimbus could not store an inbound message because the database is unavailable: it is
+    not acknowledged (the connection's worker retries it, then leaves it to the broker)."""
+
+
 log = logging.getLogger("cimbus.mqtt")
 
 SESSION_EXPIRY = 7 * 24 * 3600  # seconds the broker keeps cimbus's session while it is away
@@ -152,6 +158,13 @@ class MqttTransport:
         ex = self.bus.handle(
             message.payload, transport=self.name, reply_to=props.response_topic, meta=meta
         )
+        if ex.store_down:
+            # not kept (REL-1): no PUBACK, so the broker keeps the message; the worker tries it
+            # again after a pause and, if the database stays down, leaves it for redelivery
+            raise NotKept(
+                f"the store is unavailable ({type(ex.store_failure).__name__}); "
+                f"message on {message.topic} not acknowledged"
+            )
         if ex.reply is None:
             return
         if not props.response_topic:

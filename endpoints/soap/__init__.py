@@ -16,7 +16,7 @@ SOAP Faults are rendered and read), ``wire`` (envelope wrap / unwrap), ``app``, 
 
 from __future__ import annotations
 
-from .app import create_app, factory
+from .app import create_app
 from .client import SoapClient
 from .faults import SoapFault
 from .outbound import SoapOutbound
@@ -32,7 +32,6 @@ __all__ = [
     "SoapOutbound",
     "SoapTransport",
     "create_app",
-    "factory",
     "run",
     "services",
 ]

@@ -27,7 +27,8 @@ How the core's answer becomes HTTP (:func:`render_exchange`):
   ``<Noun>ResponseMessage`` (Result OK, or FAILED with the error when the core refused it);
 * a FaultMessage from the serving system: SOAP Fault ``soapenv:Server`` with it as detail.
 
-``factory`` builds a worker's app from ``$CIMBUS_CONFIG`` for ``uvicorn --workers N``.
+A worker's app for ``uvicorn --workers N`` is built by the composition root
+(``cimbus.runtime:soap_worker_app``), not here: endpoints do not import cimbus.
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ class SoapEndpoint:
                 faults.fault_for_reply(wire.to_bytes(root), service, actor=actor)
             )
         root = wire.conform(root, expected)
-        return Response(_envelope(root), 200, media_type=wire.CONTENT_TYPE)
+        # a tree of our own, parsed for this answer: moved into the envelope, not copied
+        return Response(wire.wrap(root, take=True), 200, media_type=wire.CONTENT_TYPE)
 
     def _minimal_reply(self, ex: Exchange, service: Service, err: BusError | None) -> bytes:
         env = ex.envelope
@@ -228,7 +230,7 @@ def _wrap_as_is(reply: bytes, expected: str) -> bytes | None:
     """The reply in a SOAP envelope without parsing it again, when it is already what the
     operation promises (``expected``: ``{namespace}local``) in the form cimbus writes it (lxml's
     UTF-8 declaration; no comment, CDATA, DOCTYPE or processing instruction). The bytes are
-    the same as :func:`_envelope` would give. None: take the parsing path."""
+    the same as :func:`wire.wrap` would give. None: take the parsing path."""
     if not reply.startswith(_DECLARATION):
         return None
     body = reply[len(_DECLARATION) :].lstrip()
@@ -246,14 +248,6 @@ def _wrap_as_is(reply: bytes, expected: str) -> bytes | None:
     if b"{" + namespace + b"}" + local != expected.encode() or local.endswith(b"FaultMessage"):
         return None
     return _ENVELOPE_START + body.rstrip() + _ENVELOPE_END
-
-
-def _envelope(root: etree._Element) -> bytes:
-    """``root`` (a tree of our own, parsed for this answer) in a SOAP 1.1 envelope; like
-    :func:`wire.wrap` without copying the tree first."""
-    env = etree.Element(f"{{{wire.SOAP11_NS}}}Envelope", nsmap={"soapenv": wire.SOAP11_NS})
-    etree.SubElement(env, f"{{{wire.SOAP11_NS}}}Body").append(root)
-    return wire.to_bytes(env)
 
 
 class _Batcher:
@@ -563,21 +557,4 @@ def _listing_html(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def factory() -> FastAPI:
-    """One uvicorn worker's app (``uvicorn --factory endpoints.soap.app:factory --workers N``):
-    the worker process builds what ``cimbus serve`` builds in its one process, a
-    :class:`cimbus.runtime.Runtime` from ``$CIMBUS_CONFIG`` (the Bus, the local services such
-    as the SMT on-demand read with its ``[smt] registry``, the embedded transport, AMQP / MQTT
-    when enabled), started with the app and stopped on shutdown. The workers share the store
-    and the durable broker queues; each worker's embedded broker is its own (in-process)."""
-    from cimbus.runtime import Runtime
-
-    runtime = Runtime(Config.load())
-    app = create_app(
-        runtime.bus, runtime.config.soap, on_startup=[runtime.start], on_shutdown=[runtime.stop]
-    )
-    app.state.runtime = runtime
-    return app
-
-
-__all__ = ["SoapEndpoint", "create_app", "factory"]
+__all__ = ["SoapEndpoint", "create_app"]

@@ -2,10 +2,10 @@
 thread (:class:`SoapTransport`, :class:`ServerThread`: tests, simulators, embedded use).
 
 Worker processes: the SOAP handler is CPU-bound (safe parse, XSD validation, store writes), so
-``[soap] workers = N`` runs N uvicorn worker processes. uvicorn then needs an import string and a
-factory: ``endpoints.soap.app:factory`` builds each worker's own ``cimbus.runtime.Runtime`` (Bus,
-local services, transports) from ``$CIMBUS_CONFIG`` (:func:`run` sets it from the config file it
-was given). The workers share the store (use PostgreSQL for more than one: SQLite serialises
+``[soap] workers = N`` runs N uvicorn worker processes. uvicorn then needs an import string of
+an app factory, which the caller passes (``cimbus serve`` passes ``cimbus.runtime:soap_worker_app``,
+which builds each worker's own Runtime: Bus, local services, transports) from ``$CIMBUS_CONFIG``
+(:func:`run` sets it from the config file it was given). The workers share the store (use PostgreSQL for more than one: SQLite serialises
 writers) and the durable broker queues; each runs its own outbox worker, and a sync request
 waits for its reply in the worker that took it.
 """
@@ -114,17 +114,22 @@ class SoapTransport:
             self._server = None
 
 
-def run(bus: Any, config: Config | SoapConfig) -> None:
+def run(bus: Any, config: Config | SoapConfig, *, factory: str | None = None) -> None:
     """Serve SOAP in the foreground until interrupted. With ``workers > 1`` ``bus`` is not used:
-    every worker process builds its own from ``$CIMBUS_CONFIG`` (set here from ``config``'s
-    file when it came from one)."""
+    uvicorn imports ``factory`` ("module:function", called with no arguments) in every worker
+    process, which builds its own bus from ``$CIMBUS_CONFIG`` (set here from ``config``'s file
+    when it came from one)."""
     soap = config.soap if isinstance(config, Config) else config
     if soap.workers > 1:
+        if not factory:
+            raise ValueError(
+                "[soap] workers > 1 needs an app factory import string (module:function)"
+            )
         source = getattr(config, "source", "")
         if source and not source.startswith("<") and Path(source).is_file():
             os.environ.setdefault("CIMBUS_CONFIG", str(Path(source).resolve()))
         uvicorn.run(
-            "endpoints.soap.app:factory",
+            factory,
             factory=True,
             host=soap.host,
             port=soap.port,

@@ -45,8 +45,11 @@ def wrap(
     *,
     header: etree._Element | bytes | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    take: bool = False,
 ) -> bytes:
-    """``message`` in a SOAP 1.1 envelope (``header``: a SOAP Header element, or its children)."""
+    """``message`` in a SOAP 1.1 envelope (``header``: a SOAP Header element, or its children).
+    ``take``: ``message`` is an element the caller hands over (moved into the envelope, not
+    copied)."""
     env = etree.Element(f"{{{SOAP11_NS}}}Envelope", nsmap={"soapenv": SOAP11_NS})
     if header is not None:
         h = parse_bytes(header, limits) if isinstance(header, bytes) else copy.deepcopy(header)
@@ -55,7 +58,10 @@ def wrap(
         else:
             etree.SubElement(env, f"{{{SOAP11_NS}}}Header").append(h)
     body = etree.SubElement(env, f"{{{SOAP11_NS}}}Body")
-    el = parse_bytes(message, limits) if isinstance(message, bytes) else copy.deepcopy(message)
+    if isinstance(message, bytes):
+        el = parse_bytes(message, limits)
+    else:
+        el = message if take else copy.deepcopy(message)
     body.append(el)
     return to_bytes(env)
 

@@ -62,6 +62,19 @@ class Exchange:
     #: what must happen only once those are committed (e.g. waking the request that waits for
     #: this reply: it must find the reply in the audit trail)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    #: the store transaction failed: nothing of this message was kept and ``error`` says
+    #: "send it again". Transports that can leave the message with its sender's broker do so
+    #: (``store_down``: requeue and retry later; else their failure policy) rather than
+    #: acknowledge a message cimbus did not keep (REL-1).
+    store_failure: Exception | None = None
+
+    @property
+    def store_down(self) -> bool:
+        """The store failed because the database is unreachable or busy (not this message's
+        fault: try the same message again later)."""
+        from ..store import unavailable
+
+        return self.store_failure is not None and unavailable(self.store_failure)
 
     def finish(
         self, outcome: str, *, result: str | None = None, reply: bytes | None = None
@@ -178,6 +191,8 @@ class Pipeline:
                     self._step(step, ex, bus)
         except DuplicateClaim as dup:
             self._duplicate(ex, bus, dup)
+        except BusError as exc:  # an effect refused the message (e.g. its transport is down)
+            self._refused(ex, bus, exc)
         except Exception as exc:  # the store itself failed: answer, and say nothing was kept
             self._store_failed(ex, bus, exc)
         else:
@@ -249,7 +264,6 @@ class Pipeline:
     def _duplicate(self, ex: Exchange, bus: Bus, dup: DuplicateClaim) -> None:
         """The MessageID was processed before (or by another worker meanwhile): answer with
         the stored reply, or refuse if the first processing has not answered yet."""
-        final = [s for s in self.steps if s.always]
         ex.effects.clear()
         env = ex.envelope
         stored = bus.store.stored_reply(env.message_id, env.source) if env else None
@@ -258,15 +272,30 @@ class Pipeline:
         ex.outcome = f"duplicate of {env.message_id if env else '?'}" + (
             ": answered with the stored reply" if stored is not None else ""
         )
+        self._answer_alone(ex, bus)
+
+    def _refused(self, ex: Exchange, bus: Bus, error: BusError) -> None:
+        """A durable effect refused the message with a reply code (e.g. 2.5: the transport
+        of its target does not run in this process): its transaction was rolled back, so the
+        message is answered and audited with that error in a transaction of its own."""
+        ex.effects.clear()
+        ex.reply, ex.result, ex.error = None, None, error
+        self._answer_alone(ex, bus)
+
+    def _answer_alone(self, ex: Exchange, bus: Bus) -> None:
+        """The ``always`` steps (record, reply) of an exchange whose effects were dropped, in
+        a transaction of their own."""
         try:
             with bus.store.transaction():
-                for step in final:
-                    self._step(step, ex, bus)
+                for step in self.steps:
+                    if step.always:
+                        self._step(step, ex, bus)
         except Exception as exc:
             self._store_failed(ex, bus, exc)
 
     def _store_failed(self, ex: Exchange, bus: Bus, exc: Exception) -> None:
         bus.log.exception("store transaction failed", exc_info=exc)
+        ex.store_failure = exc
         ex.effects.clear()
         ex.reply, ex.result = None, None
         ex.error = InternalError(

@@ -6,9 +6,11 @@ the local services (routing/services) share.
   local) through the inbound pipeline, wait for the reply matched by CorrelationID; no reply in
   time is :class:`~routing.errors.TargetTimeout` (4.1, a later reply is recorded as late), an
   unreachable system :class:`~routing.errors.TargetUnavailable` (4.2).
-* :func:`async_reply_address` and :func:`accepted_ack`: where an asynchronous reply goes, and
-  the immediate acknowledgement (Result OK, code 0.1) the caller gets.
-* :func:`response_root`: a Get is answered in its Get wrapper namespace.
+* :func:`async_reply_address`, :func:`queue_async` and :func:`accepted_ack`: where an
+  asynchronous reply goes, the correlation + outbox entries that make the request take effect,
+  and the immediate acknowledgement (Result OK, code 0.1) the caller gets.
+* :func:`response_root`: a Get is answered in its Get wrapper namespace; :func:`reply_result`:
+  the Reply/Result of an answer.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from ..transport import DeliveryError
 if TYPE_CHECKING:
     from ..bus import Bus
 
-__all__ = ["accepted_ack", "async_reply_address", "deliver_and_wait", "response_root"]
+__all__ = [
+    "accepted_ack",
+    "async_reply_address",
+    "deliver_and_wait",
+    "queue_async",
+    "reply_result",
+    "response_root",
+]
 
 
 def deliver_and_wait(
@@ -90,6 +99,23 @@ def async_reply_address(env: Envelope) -> str:
     return address
 
 
+def queue_async(
+    bus: Bus, system: System, env: Envelope, *, reply_address: str, transport: str, timeout: float
+) -> None:
+    """An asynchronous request takes effect: the correlation entry that sends the reply to
+    ``reply_address`` and the outbox entry that delivers ``env`` to ``system`` (inside the
+    caller's transaction)."""
+    bus.open_correlation(
+        env,
+        requester=env.source,
+        reply_address=reply_address,
+        transport=transport,
+        mode="async",
+        timeout=timeout,
+    )
+    bus.enqueue(system, env, sync=False)
+
+
 def accepted_ack(bus: Bus, env: Envelope, target: str, reply_address: str) -> bytes:
     """The immediate answer to an asynchronous request: Result OK, code 0.1 (accepted)."""
     return build_message(
@@ -115,3 +141,13 @@ def response_root(env: Envelope) -> dict[str, str]:
     if env.form == "get" and env.message is not None:
         return {"namespace": env.message.namespace, "element": f"{env.noun}ResponseMessage"}
     return {}
+
+
+def reply_result(root) -> str:
+    """Reply/Result of a parsed ResponseMessage root (OK when it has none)."""
+    for child in root:
+        if isinstance(child.tag, str) and child.tag.endswith("}Reply"):
+            for r in child:
+                if isinstance(r.tag, str) and r.tag.endswith("}Result"):
+                    return (r.text or "").strip() or "OK"
+    return "OK"

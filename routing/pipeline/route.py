@@ -10,7 +10,8 @@
     (delivered with retries until the system accepts it), a correlation entry remembers where
     the reply must go (Header ReplyAddress, else the transport's reply address), and the caller
     gets an immediate acknowledgement (Result OK, code 0.1).
-  - *local* systems are served inside cimbus by a registered handler.
+  - *local* systems are served inside cimbus by a registered handler (the MessageID is
+    claimed first, as for a sync request).
 * **event** (created, changed, ...): fanned out through the outbox to every subscriber; the
   sender gets Result OK.
 * **reply**: matched by CorrelationID to the waiting request (sync) or to the correlation entry
@@ -34,7 +35,14 @@ from ..errors import (
     UnknownObject,
 )
 from . import DuplicateClaim
-from .forward import accepted_ack, async_reply_address, deliver_and_wait, response_root
+from .forward import (
+    accepted_ack,
+    async_reply_address,
+    deliver_and_wait,
+    queue_async,
+    reply_result,
+    response_root,
+)
 
 if TYPE_CHECKING:
     from ..bus import Bus
@@ -61,9 +69,11 @@ class RouteMessage:
         ex.route = route
         target = bus.routes.system(route.target)
         if target.transport == "local":
+            # claimed before the service runs, like a sync request: a copy arriving while it
+            # is served is refused, so a local service never acts twice for one MessageID
+            if not bus.claim(env):
+                raise DuplicateMessage(f"MessageID {env.message_id} was already received")
             reply = bus.serve_local(target, env)
-            ex.effects.append(lambda: _claim(bus, env))
-            ex.claims = True
             ex.finish(
                 f"served by {target.name} inside cimbus", result=_result_of(bus, reply), reply=reply
             )
@@ -73,15 +83,14 @@ class RouteMessage:
 
             def effects(reply_address: str = reply_address) -> None:
                 _claim(bus, env)
-                bus.open_correlation(
+                queue_async(
+                    bus,
+                    target,
                     env,
-                    requester=env.source,
                     reply_address=reply_address,
                     transport=ex.transport,
-                    mode="async",
                     timeout=route.timeout,
                 )
-                bus.enqueue(target, env, sync=False)
 
             ex.effects.append(effects)
             ex.claims = True
@@ -183,9 +192,4 @@ def _result_of(bus: Bus, reply: bytes | None) -> str:
         message = bus.codec.parse(reply)
     except Exception:
         return "FAILED"
-    for child in message.root:
-        if isinstance(child.tag, str) and child.tag.endswith("}Reply"):
-            for r in child:
-                if isinstance(r.tag, str) and r.tag.endswith("}Result"):
-                    return (r.text or "").strip() or "OK"
-    return "OK"
+    return reply_result(message.root)

@@ -31,7 +31,13 @@ from ..errors import (
     UnsupportedRequest,
     from_codec,
 )
-from ..pipeline.forward import accepted_ack, async_reply_address, deliver_and_wait
+from ..pipeline.forward import (
+    accepted_ack,
+    async_reply_address,
+    deliver_and_wait,
+    queue_async,
+    reply_result,
+)
 from ..routes import ANY, System
 from ..store import AuditEntry
 
@@ -111,15 +117,14 @@ def forward(bus: Bus, env: Envelope, *, served_by: str) -> bytes:
     if env.async_reply or route.mode == "async":
         reply_address = async_reply_address(env)
         with bus.store.transaction():
-            bus.open_correlation(
+            queue_async(
+                bus,
+                target,
                 env,
-                requester=env.source,
                 reply_address=reply_address,
                 transport=env.transport,
-                mode="async",
                 timeout=route.timeout,
             )
-            bus.enqueue(target, env, sync=False)
         bus.kick()
         return accepted_ack(bus, env, target.name, reply_address)
     reply = exchange(bus, target, env, timeout=route.timeout, requester=env.source)
@@ -131,14 +136,7 @@ def result_of(reply: Envelope) -> str:
     if reply.element.endswith("FaultMessage"):
         return "FAILED"
     root = reply.message.root if reply.message is not None else None
-    if root is None:
-        return "OK"
-    for child in root:
-        if isinstance(child.tag, str) and child.tag.endswith("}Reply"):
-            for r in child:
-                if isinstance(r.tag, str) and r.tag.endswith("}Result"):
-                    return (r.text or "").strip() or "OK"
-    return "OK"
+    return "OK" if root is None else reply_result(root)
 
 
 def reply_errors(reply: Envelope) -> list[ReplyError]:

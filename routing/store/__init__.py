@@ -43,7 +43,7 @@ from .records import (
     OutboxItem,
     OutboxRecord,
 )
-from .store import DEFAULT_URL, Store
+from .store import DEFAULT_URL, Store, StoreUnavailable, unavailable
 
 __all__ = [
     "DEFAULT_URL",
@@ -56,5 +56,7 @@ __all__ = [
     "OutboxItem",
     "OutboxRecord",
     "Store",
+    "StoreUnavailable",
     "UsagePoint",
+    "unavailable",
 ]

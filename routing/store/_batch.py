@@ -21,16 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam
+from sqlalchemy import JSON
 
 from ._base import StoreBase
+from ._dedupe import _key
 from ._types import UTCDateTime, as_utc, utcnow
-from .models import AuditRow, OutboxRow, ProcessedMessage
+from .models import AuditRow, OutboxRow
 from .records import OutboxRecord
-
-
-def dedupe_key(source: str | None) -> str:
-    return source or ""  # NULLs never collide in a unique constraint
 
 
 @dataclass
@@ -84,7 +81,8 @@ class BatchMixin(StoreBase):
     ) -> Iterator[PendingWrites]:
         """One transaction for many messages; its audit rows, outbox entries and stored
         replies are written with one executemany each when the block ends (see the module
-        docstring). Inside an open ``transaction()`` or ``batch()`` it joins that one.
+        docstring). Inside an open ``transaction()`` or ``batch()`` it joins that one (and
+        ``claim_for`` does not apply: the commit is the caller's).
 
         ``claim_for``: write the outbox entries already claimed by that worker until now +
         ``lease_seconds`` (as ``claim_due`` would leave them), so the worker can deliver them
@@ -92,8 +90,19 @@ class BatchMixin(StoreBase):
         ``pending.created`` holds them (with their ids). If the worker dies first, the lease
         expires and any worker claims them as usual."""
         current = self._pending()
-        if current is not None or getattr(self._local, "session", None) is not None:
-            yield current if current is not None else PendingWrites()
+        if current is not None:  # an outer batch(): it writes and commits everything
+            yield current
+            return
+        if getattr(self._local, "session", None) is not None:
+            # a caller's transaction(): collect and write as usual, but the commit (and so
+            # any hand-off to a worker) is the caller's: no claim_for
+            pending = PendingWrites(lease_seconds=lease_seconds)
+            self._local.pending = pending
+            try:
+                yield pending
+                self._flush_pending(pending)
+            finally:
+                self._local.pending = None
             return
         pending = PendingWrites(claim_for=claim_for, lease_seconds=lease_seconds)
         created: list[OutboxRecord] = []
@@ -149,7 +158,7 @@ class BatchMixin(StoreBase):
         same batch returns True without a statement."""
         wanted: dict[tuple[str, str], tuple[str, str | None]] = {}
         for mid, source in keys:
-            wanted.setdefault((mid, dedupe_key(source)), (mid, source))
+            wanted.setdefault((mid, _key(source)), (mid, source))
         if not wanted:
             return set()
         now = utcnow()
@@ -159,28 +168,13 @@ class BatchMixin(StoreBase):
                 rows = _sqlite_claim(conn, list(wanted), now)
             else:
                 params = [{"mid": mid, "src": src, "now": now} for mid, src in wanted]
-                rows = conn.execute(_claim_many_statement(self), params).all()
+                claim, _remember = self._dedupe_statements()  # type: ignore[attr-defined]
+                rows = conn.execute(claim, params).all()
         won = {(r[0], r[1]) for r in rows}
         pending = self._pending()
         if pending is not None:
             pending.claimed |= won
         return {wanted[k] for k in won if k in wanted}
-
-
-def _claim_many_statement(store: Any) -> Any:
-    cached = getattr(store, "_claim_many_stmt", None)
-    if cached is None:
-        cached = store._claim_many_stmt = (
-            store._insert(ProcessedMessage)
-            .values(
-                message_id=bindparam("mid"),
-                source=bindparam("src"),
-                received_at=bindparam("now"),
-            )
-            .on_conflict_do_nothing(index_elements=["message_id", "source"])
-            .returning(ProcessedMessage.message_id, ProcessedMessage.source)
-        )
-    return cached
 
 
 # ---------------------------------------------------------------------------- SQLite fast path

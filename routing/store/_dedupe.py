@@ -26,7 +26,8 @@ def _key(source: str | None) -> str:
 class DedupeMixin(StoreBase):
     def _dedupe_statements(self) -> tuple[Any, Any]:
         """The claim and remember statements, built once per store (statement construction
-        costs more than executing them on the hot path)."""
+        costs more than executing them on the hot path). The claim returns the key it
+        inserted (``claim_many`` runs it for many keys at once)."""
         cached = getattr(self, "_dedupe_stmts", None)
         if cached is None:
             claim = (
@@ -37,7 +38,7 @@ class DedupeMixin(StoreBase):
                     received_at=bindparam("now"),
                 )
                 .on_conflict_do_nothing(index_elements=["message_id", "source"])
-                .returning(ProcessedMessage.id)
+                .returning(ProcessedMessage.message_id, ProcessedMessage.source)
             )
             remember = self._insert(ProcessedMessage).values(
                 message_id=bindparam("mid"),

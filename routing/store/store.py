@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 
 from . import _migrate
@@ -21,6 +23,20 @@ from ._outbox import OutboxMixin
 from ._smt import SmtMixin
 
 DEFAULT_URL = "sqlite:///cimbus.db"
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not be opened at start-up (not running, wrong host or port, no such
+    database, a SQLite path that cannot be written): the message names the URL (password
+    hidden), the driver's reason and what to check. The CLI prints it and exits 1."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether a store failure means the database cannot be reached or used right now (down,
+    restarting, connection lost, pool exhausted, SQLite locked), as opposed to a failure caused
+    by one message (a value the database refuses). The first is nobody's message's fault:
+    brokered transports leave such a message with the broker and try it again later (REL-1)."""
+    return isinstance(exc, (OperationalError, InterfaceError, PoolTimeout, StoreUnavailable))
 
 
 class Store(
@@ -76,9 +92,17 @@ class Store(
         data. Idempotent, safe to call from several processes at once; creates the folder of
         a SQLite file when missing."""
         path = sqlite_file(self.url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        _migrate.upgrade(self._engine, revision)
+        where = self.url.render_as_string(hide_password=True)
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            _migrate.upgrade(self._engine, revision)
+        except (OperationalError, OSError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreUnavailable(
+                f"cannot open the store {where}: {reason} "
+                "(check [store] url / CIMBUS_DB_URL and that the database is running)"
+            ) from exc
 
     def schema_revision(self) -> str | None:
         """The alembic revision the database is at (None: not migrated yet)."""

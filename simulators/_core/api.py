@@ -55,17 +55,11 @@ def build_api(sim: Simulator) -> FastAPI:
 
     @app.put("/faults")
     def set_faults(values: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-        try:
-            return sim.faults.set(None, **values).to_dict()
-        except (TypeError, ValueError) as exc:
-            raise HTTPException(422, str(exc)) from None
+        return rest_call(sim.faults.set, None, **values).to_dict()
 
     @app.put("/faults/{key}")
     def set_key_faults(key: str, values: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-        try:
-            return sim.faults.set(key, **values).to_dict()
-        except (TypeError, ValueError) as exc:
-            raise HTTPException(422, str(exc)) from None
+        return rest_call(sim.faults.set, key, **values).to_dict()
 
     @app.delete("/faults")
     def clear_faults() -> dict[str, Any]:

@@ -40,16 +40,19 @@ class FaultKnobs:
     disconnect: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("drop", "duplicate", "malformed_reply", "no_reply"):
+        # checked here, where knobs are made (Python or the REST API), so that a bad value is
+        # refused when it is set, not met later by roll() while a message is being handled
+        if not isinstance(self.disconnect, bool):
+            raise ValueError(f"fault disconnect is true or false, not {self.disconnect!r}")
+        for name in ("latency", "drop", "duplicate", "malformed_reply", "no_reply"):
             value = getattr(self, name)
-            if not 0.0 <= float(value) <= 1.0:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"fault {name} is a number, not {value!r}")
+            if name == "latency":
+                if value < 0:
+                    raise ValueError(f"fault latency must be >= 0 seconds, not {value!r}")
+            elif not 0.0 <= value <= 1.0:
                 raise ValueError(f"fault {name} is a probability between 0 and 1, not {value!r}")
-        if self.latency < 0:
-            raise ValueError(f"fault latency must be >= 0 seconds, not {self.latency!r}")
-
-    @property
-    def active(self) -> bool:
-        return self != FaultKnobs()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -66,7 +66,30 @@ from .._core import (
 )
 from .._core.cim import E
 from .messages import DeviceEvent, device_events_of, ping_control
-from .records import RecordData, TroubleOrderData, outage_records, records_of
+from .records import (
+    TROUBLE_ORDER_STATUSES,
+    RecordData,
+    TroubleOrderData,
+    outage_records,
+    records_of,
+)
+
+#: the lifecycle of a trouble / work order, to order two status changes made at the same instant
+#: (a field update carries the order's status time); ertSet may come at any point: not ranked
+_LIFECYCLE = {s: i for i, s in enumerate(TROUBLE_ORDER_STATUSES) if s != "ertSet"}
+
+
+def _stale(known: TroubleOrderData, update: TroubleOrderData) -> bool:
+    """Whether ``update`` is older than what the OMS knows of the order: an earlier status
+    time, or the same time and an earlier step of the lifecycle (D11-3: status changes may
+    reach the OMS out of order; the latest one wins)."""
+    if known.status_time is None or update.status_time is None:
+        return False
+    if update.status_time != known.status_time:
+        return update.status_time < known.status_time
+    before, after = _LIFECYCLE.get(known.status or ""), _LIFECYCLE.get(update.status or "")
+    return before is not None and after is not None and after < before
+
 
 __all__ = ["MeterState", "Oms", "OmsConfig", "Outage", "VerifyRound"]
 
@@ -722,6 +745,13 @@ class Oms(Simulator):
                 known = outage.trouble_orders.get(t.mrid)
                 if known is None:
                     outage.trouble_orders[t.mrid] = known = TroubleOrderData(**t.__dict__)
+                elif _stale(known, t):
+                    # messages may arrive out of order (several cimbus workers, redeliveries):
+                    # an update older than what the OMS knows does not move the order back
+                    outage.history.append(
+                        (iso(now), f"stale {t.status} for {known.number or known.mrid} ignored")
+                    )
+                    continue
                 else:
                     known.status = t.status or known.status
                     known.status_time = t.status_time or now

@@ -87,6 +87,8 @@ def test_unknown_suite_and_transport_are_usage_errors() -> None:
     assert bad.exit_code == 2 and "unknown suite" in bad.output
     bad = runner.invoke(app, ["conformance", "--transport", "carrier-pigeon"])
     assert bad.exit_code == 2 and "--transport" in bad.output
+    bad = runner.invoke(app, ["conformance", "--profile", "no-such-profile"])
+    assert bad.exit_code == 2 and "profile no-such-profile not found" in bad.output
 
 
 def test_deployed_target_without_a_broker_is_a_clear_error() -> None:

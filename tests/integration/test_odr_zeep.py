@@ -17,7 +17,13 @@ from conformance.harness import build_world
 
 @pytest.fixture
 def world():
-    w = build_world("embedded", soap_port=0)
+    # 14:00 in the profile's time zone: today's intervals since midnight (the end of the last
+    # VEE posting) exist whatever the time of day the test runs at
+    afternoon = datetime.now(ZoneInfo("America/Chicago")).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    w = build_world("embedded", soap_port=0, start=afternoon)
+    assert w.profile.timezone == "America/Chicago"
     yield w
     w.close()
 

@@ -135,3 +135,26 @@ def test_dlq_commands_on_an_empty_store(tmp_path) -> None:
     assert shown.exit_code == 1 and "no dead letter 42" in shown.output
     replay = runner.invoke(app, ["dlq", "replay", "42", "--config", str(cfg)])
     assert replay.exit_code == 1
+
+
+def test_try_it_says_when_the_demo_could_not_post_a_vee() -> None:
+    """The "try it" snippet needs a VEE posting for its meter (ODR-2): when the demo cannot
+    make one, the snippet says so instead of hiding the failure."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from cimbus.cli_conformance import _try_it
+
+    class Mdms:
+        def post_daily_vee(self, day, esiids):
+            raise RuntimeError("MDMS is down")
+
+    meter = SimpleNamespace(ams=True, provisioned=True, ror="REP-A", esiid="10443720000000001")
+    world = SimpleNamespace(
+        profile=SimpleNamespace(meters=[meter], timezone="America/Chicago"),
+        clock=SimpleNamespace(now=lambda: datetime(2026, 12, 3, 12, tzinfo=UTC)),
+        sim=lambda name: Mdms(),
+    )
+    text = _try_it("http://127.0.0.1:1", world)
+    assert "could not post yesterday's VEE for 10443720000000001: MDMS is down" in text
+    assert "ESIID 10443720000000001" in text

@@ -119,3 +119,7 @@ def test_smt_registry_export_load_and_show(tmp_path) -> None:
     bad.write_text("[[usage_points]]\nror = 'X'\n")
     refused = runner.invoke(app, ["smt", "load", str(bad), "-c", str(cfg)])
     assert refused.exit_code == 1 and "esiid" in refused.output
+    nowhere = tmp_path / "missing" / "registry.toml"
+    unwritable = runner.invoke(app, ["smt", "registry", "-o", str(nowhere)])
+    assert unwritable.exit_code == 2 and f"cannot write {nowhere}" in unwritable.output
+    assert unwritable.exception is None or isinstance(unwritable.exception, SystemExit)

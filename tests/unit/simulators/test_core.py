@@ -109,6 +109,13 @@ def test_fault_probabilities_are_checked_and_seeded() -> None:
         Faults().set(drop=1.5)
     with pytest.raises(ValueError, match="unknown fault"):
         Faults().set(explode=True)
+    # wrong types are refused when set, not met later by roll() while a message is handled
+    with pytest.raises(ValueError, match="drop is a number"):
+        Faults().set(drop="0.5")
+    with pytest.raises(ValueError, match="latency is a number"):
+        Faults().set(latency="2")
+    with pytest.raises(ValueError, match="disconnect is true or false"):
+        Faults().set(disconnect="false")
     a, b = Faults(seed=3), Faults(seed=3)
     a.set(drop=0.5)
     b.set(drop=0.5)
@@ -232,6 +239,9 @@ def test_rest_api_drives_faults_and_clock() -> None:
     assert api.get("/").json()["simulator"] == "echo"
     assert api.put("/faults", json={"latency": 0.25}).json()["latency"] == 0.25
     assert api.put("/faults", json={"drop": 7}).status_code == 422
+    assert api.put("/faults/AMS-0001", json={"disconnect": "no"}).status_code == 422
+    assert api.put("/faults", json={"explode": 1}).status_code == 422
+    assert sim.faults.knobs("AMS-0001").disconnect is False  # nothing was set
     before = sim.clock.now()
     assert api.post("/clock/advance", json={"seconds": 3600}).status_code == 200
     assert sim.clock.now() - before == timedelta(hours=1)

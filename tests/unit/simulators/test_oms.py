@@ -452,6 +452,32 @@ def test_linked_work_order_for_a_line_crew_is_kept_with_its_ert() -> None:
     assert oms.outages[outage.mrid].status == "confirmed"  # fieldComplete does not restore
 
 
+def test_status_changes_arriving_out_of_order_do_not_move_an_order_back() -> None:
+    """D11-3: field updates may reach the OMS out of order (several cimbus workers, a
+    redelivery). An update older than what the OMS knows (earlier status time, or the same
+    time and an earlier step: the linked work order's creation and its dispatch are made at
+    the same instant) is recorded and ignored; a newer one applies."""
+    oms, clock = make()
+    outage = confirmed_outage(oms, clock, meters(oms, "XFMR-01-001", 3))
+    to = trouble_order(outage)
+    t0 = clock.now()
+    field_change(oms, outage, TroubleOrderData("wo-1", "dispatched", t0, "LINE-01", "WO-1", "work"))
+    field_change(
+        oms, outage, TroubleOrderData("wo-1", "awaitingCrewAssignment", t0, None, "WO-1", "work")
+    )
+    assert outage.trouble_orders["wo-1"].status == "dispatched"
+    assert outage.history[-1][1] == "stale awaitingCrewAssignment for WO-1 ignored"
+    clock.advance(300)
+    field_change(
+        oms, outage, TroubleOrderData(to.mrid, "onSite", clock.now(), "TRBL-01", to.number)
+    )
+    field_change(oms, outage, TroubleOrderData(to.mrid, "enRoute", t0, "TRBL-01", to.number))
+    assert outage.trouble_orders[to.mrid].status == "onSite"
+    clock.advance(300)
+    field_change(oms, outage, TroubleOrderData("wo-1", "enRoute", clock.now(), "LINE-01", "WO-1"))
+    assert outage.trouble_orders["wo-1"].status == "enRoute"
+
+
 def test_update_for_an_unknown_outage_is_ignored() -> None:
     oms, clock = make()
     outage = confirmed_outage(oms, clock, meters(oms, "XFMR-01-001", 1))

@@ -99,6 +99,7 @@ class BatchBus:
     worker_id: str = "w1"
     outbound: dict[str, Any] = field(default_factory=dict)
     batches: list[int] = field(default_factory=list)
+    store_failures: dict[int, Exception] = field(default_factory=dict)  # index -> failure
 
     @property
     def routes(self):
@@ -110,7 +111,11 @@ class BatchBus:
     def handle_many(self, items, *, transport: str):
         self.batches.append(len(items))
         return [
-            FakeExchange(b"<reply/>", FakeEnvelope(f"m-{i}", "EndDeviceEvents"))
+            FakeExchange(
+                b"<reply/>",
+                FakeEnvelope(f"m-{i}", "EndDeviceEvents"),
+                store_failure=self.store_failures.get(i),
+            )
             for i, _ in enumerate(items)
         ]
 
@@ -142,3 +147,22 @@ def test_a_batch_without_reply_addresses_publishes_nothing() -> None:
     ms = [_inbound("created", tag=i, reply_to=None) for i in (1, 2)]
     assert t._on_batch(ms) == [ACK, ACK]
     assert pub.sent == []
+
+
+def test_messages_of_a_batch_the_store_did_not_keep_are_requeued_without_a_reply(
+    monkeypatch,
+) -> None:
+    """REL-1: in a batch, a message the store could not keep (database down) is requeued, not
+    acked, with one pause for the whole batch; the kept ones are answered and acked."""
+    from sqlalchemy.exc import OperationalError
+
+    down = OperationalError("INSERT ...", {}, ConnectionRefusedError("refused"))
+    bus = BatchBus(_config(), store_failures={1: down, 2: down})
+    pub = SomeFail([None])
+    t = _transport(bus, pub)  # type: ignore[arg-type]
+    pauses: list[float] = []
+    monkeypatch.setattr("endpoints.amqp.transport.time.sleep", pauses.append)
+    ms = [_inbound("created", tag=i) for i in (1, 2, 3)]
+    assert t._on_batch(ms) == [ACK, REQUEUE, REQUEUE]
+    assert [p.properties.correlation_id for p in pub.sent] == ["m-0"]
+    assert len(pauses) == 1

@@ -6,7 +6,14 @@ from concurrent.futures import Future
 
 import pika
 
-from endpoints.amqp._publisher import ConfirmTracker, Nacked, Publish, Unroutable, wait_all
+from endpoints.amqp._publisher import (
+    ConfirmTracker,
+    Nacked,
+    Publish,
+    Unroutable,
+    _BatchWaiter,
+    _Slot,
+)
 from routing.transport import DeliveryError
 
 
@@ -61,13 +68,14 @@ def test_fail_all_and_reset() -> None:
     assert t.published(_item("q", "x"), Future()) == 1
 
 
-def test_wait_all_reports_timeouts_and_errors_per_future() -> None:
-    ok: Future[None] = Future()
+def test_publish_many_waiter_reports_timeouts_and_errors_per_message() -> None:
+    batch = _BatchWaiter(3)
+    ok, bad, _pending = (_Slot(batch, i) for i in range(3))
     ok.set_result(None)
-    bad: Future[None] = Future()
     bad.set_exception(Nacked("no"))
-    pending: Future[None] = Future()
-    out = wait_all([ok, bad, pending], timeout=0.05)
+    bad.set_exception(Nacked("twice"))  # settled once: the first outcome stays
+    assert ok.done() and bad.done() and not _pending.done()
+    out = batch.wait(timeout=0.05)
     assert out[0] is None
-    assert isinstance(out[1], Nacked)
+    assert isinstance(out[1], Nacked) and "twice" not in str(out[1])
     assert isinstance(out[2], DeliveryError) and "no publisher confirm" in str(out[2])

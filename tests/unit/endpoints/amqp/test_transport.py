@@ -31,6 +31,13 @@ class FakeExchange:
     reply: bytes | None
     envelope: FakeEnvelope | None
     result: str | None = "OK"
+    store_failure: Exception | None = None
+
+    @property
+    def store_down(self) -> bool:
+        from routing.store import unavailable
+
+        return self.store_failure is not None and unavailable(self.store_failure)
 
 
 @dataclass
@@ -38,6 +45,7 @@ class FakeBus:
     config: Config
     fail_with: Exception | None = None
     reply: bytes | None = None
+    store_failure: Exception | None = None
     handled: list[dict[str, Any]] = field(default_factory=list)
     name: str = "CIMBUS"
     worker_id: str = "w1"
@@ -54,7 +62,9 @@ class FakeBus:
         self.handled.append(kw)
         if self.fail_with is not None:
             raise self.fail_with
-        return FakeExchange(self.reply, FakeEnvelope("req-1", "MeterReadings"), "FAILED")
+        return FakeExchange(
+            self.reply, FakeEnvelope("req-1", "MeterReadings"), "FAILED", self.store_failure
+        )
 
 
 class FakePublisher:
@@ -165,6 +175,41 @@ def test_internal_fault_requeues_then_dead_letters() -> None:
     assert (
         dead.properties.headers["x-death-reason"] == "cimbus failed again: RuntimeError: disk full"
     )
+
+
+def _db_down() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("INSERT ...", {}, ConnectionRefusedError("connection refused"))
+
+
+@pytest.mark.parametrize("redelivered", [False, True])
+def test_store_down_requeues_whatever_the_policy_and_sends_no_reply(redelivered: bool) -> None:
+    """REL-1: a message cimbus could not store (database unreachable) is not acked, even on
+    redelivery: RabbitMQ keeps it until the store is back; the requester is not told FAILED."""
+    bus = FakeBus(_config(), reply=b"<failed/>", store_failure=_db_down())
+    pub = FakePublisher()
+    t = _transport(bus, pub)
+    t.backoff_cap = 0.01
+    assert t._on_message(_inbound(redelivered=redelivered)) == REQUEUE
+    assert pub.sent == []
+
+
+def test_store_refusing_the_message_requeues_once_then_dead_letters_with_the_reply() -> None:
+    """A store failure caused by the message itself goes through the failure policy: requeue,
+    then dead-letter with the reason, and the requester gets the FAILED reply."""
+    bus = FakeBus(_config(), reply=b"<failed/>", store_failure=ValueError("value too long"))
+    pub = FakePublisher()
+    t = _transport(bus, pub)
+    assert t._on_message(_inbound()) == REQUEUE
+    assert pub.sent == []
+    assert t._on_message(_inbound(redelivered=True)) == ACK
+    dead, reply = pub.sent
+    assert (dead.exchange, dead.routing_key) == ("cimbus.dlx", "cimbus.in")
+    assert dead.properties.headers["x-death-reason"] == (
+        "the store failed again: ValueError: value too long"
+    )
+    assert (reply.routing_key, reply.body) == ("client.CIS.reply", b"<failed/>")
 
 
 def test_dead_letter_republish_failing_means_reject() -> None:

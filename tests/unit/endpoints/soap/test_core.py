@@ -360,9 +360,9 @@ def test_concurrent_requests(core: TestClient) -> None:
 
 
 def test_factory_builds_a_worker_from_cimbus_config(tmp_path: Path, monkeypatch) -> None:
-    """`uvicorn --factory endpoints.soap.app:factory --workers N`: each worker builds its Bus
+    """`uvicorn --factory cimbus.runtime:soap_worker_app --workers N`: each worker builds its Bus
     from $CIMBUS_CONFIG, starts it with the app and stops it on shutdown."""
-    from endpoints.soap.app import factory
+    from cimbus.runtime import soap_worker_app as factory
 
     config = tmp_path / "cimbus.toml"
     config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/w.db"\n[bus]\nsystem_name = "W1"\n')
@@ -383,7 +383,7 @@ def test_factory_worker_serves_local_services(tmp_path: Path, monkeypatch) -> No
     """A worker built by ``factory()`` (``[soap] workers > 1``) has what ``cimbus serve``'s
     Runtime has: a request routed to the local SMT service is served there (not 2.5, "no
     local handler"), with the ``[smt] registry`` file loaded at start-up."""
-    from endpoints.soap.app import factory
+    from cimbus.runtime import soap_worker_app as factory
     from tests.unit.routing.services.odr_messages import get_request
 
     registry = tmp_path / "usage_points.csv"
@@ -430,9 +430,11 @@ def test_run_with_workers_uses_the_factory(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("CIMBUS_CONFIG")
     calls = []
     monkeypatch.setattr(server.uvicorn, "run", lambda *a, **kw: calls.append((a, kw)))
-    server.run(None, Config.load(config_file, env={}))
+    with pytest.raises(ValueError, match="factory"):
+        server.run(None, Config.load(config_file, env={}))
+    server.run(None, Config.load(config_file, env={}), factory="pkg.mod:make_app")
     ((args, kwargs),) = calls
-    assert args == ("endpoints.soap.app:factory",)
+    assert args == ("pkg.mod:make_app",)
     assert kwargs["factory"] is True
     assert (kwargs["workers"], kwargs["port"]) == (3, 18080)
     assert os.environ["CIMBUS_CONFIG"] == str(config_file.resolve())

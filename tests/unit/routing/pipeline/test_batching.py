@@ -81,6 +81,16 @@ def test_a_duplicate_of_an_earlier_batch_gets_the_stored_reply(bus: Bus) -> None
     assert bus.store.outbox_counts()["pending"] == 3  # not enqueued twice
 
 
+def test_a_batch_inside_an_open_transaction_is_not_its_own_duplicate(bus: Bus) -> None:
+    """``handle_many`` joining a caller's transaction: the MessageIDs the batch claims up front
+    are still its own, so every event takes effect (none is refused as a duplicate of itself)."""
+    bodies = _events(3)
+    with bus.store.transaction():
+        exs = bus.handle_many([(b, "r", None) for b in bodies], transport="embedded")
+    assert _outcomes(exs) == [("OK", None)] * 3
+    assert bus.store.outbox_counts()["pending"] == 3
+
+
 def test_a_failing_batch_runs_each_message_on_its_own(bus: Bus, monkeypatch) -> None:
     real = bus.store.claim_many
     calls = []

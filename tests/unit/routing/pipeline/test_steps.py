@@ -264,19 +264,52 @@ def test_event_fan_out_goes_through_the_outbox(bus) -> None:
     assert sorted(d.system.name for d in bus.fake.delivered) == ["CIS", "MDMS"]
 
 
-def test_local_system_serves_inside_cimbus(bus) -> None:
-    def odr(envelope, b):
-        return build_message(
-            "reply",
-            "EndDeviceEvents",
-            correlation_id=envelope.message_id,
-            source="ODR",
-            result="OK",
-        )
+def _odr_reply(envelope) -> bytes:
+    """What the test local system "ODR" answers: an OK reply to ``envelope``."""
+    return build_message(
+        "reply", "EndDeviceEvents", correlation_id=envelope.message_id, source="ODR", result="OK"
+    )
 
-    bus.register_local("ODR", odr)
+
+def test_local_system_serves_inside_cimbus(bus) -> None:
+    bus.register_local("ODR", lambda envelope, b: _odr_reply(envelope))
     ex = bus.handle(msg("get", "EndDeviceEvents"), transport="test")
     assert ex.result == "OK" and "inside cimbus" in ex.outcome
+
+
+def test_a_local_request_sent_twice_at_once_is_served_once(bus) -> None:
+    """REL-1 for local services (the SMT asks the head-end, forwards controls): a copy of a
+    request that arrives while the first is still being served is refused (2.6), it does not
+    run the service a second time."""
+    calls: list[str] = []
+    second_done = threading.Event()
+
+    def odr(envelope, b):
+        calls.append(envelope.message_id)
+        if len(calls) == 1:  # the first copy is still being served when the second arrives
+            second_done.wait(5)
+        return _odr_reply(envelope)
+
+    bus.register_local("ODR", odr)
+    body = msg("get", "EndDeviceEvents")
+    results = {}
+
+    def first() -> None:
+        results["first"] = bus.handle(body, transport="test")
+
+    t = threading.Thread(target=first)
+    t.start()
+    deadline = time.monotonic() + 5
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.005)
+    try:
+        results["second"] = bus.handle(body, transport="test")
+    finally:
+        second_done.set()
+        t.join(5)
+    assert len(calls) == 1
+    assert results["first"].result == "OK"
+    assert results["second"].error is not None and results["second"].error.code == "2.6"
 
 
 def test_reply_for_unknown_exchange_is_2_12_and_recorded(bus) -> None:

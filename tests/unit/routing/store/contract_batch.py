@@ -116,3 +116,20 @@ class BatchContract:
         assert store.claim_due("w1") == []
         store.enqueue(item(message_id="due", next_attempt_at=at(0)))
         assert [c.message_id for c in store.claim_due("w1", now=at(0))] == ["due"]
+
+    def test_a_batch_inside_a_transaction_keeps_its_claims_and_waits_for_the_commit(
+        self, store: Store
+    ) -> None:
+        """Joining a caller's ``transaction()``: a key ``claim_many`` won is still the batch's
+        (not answered as a duplicate of itself), and nothing is handed to a worker before the
+        caller's transaction commits (``claim_for`` does not apply then)."""
+        with store.transaction():
+            with store.batch(claim_for="w1") as pending:
+                assert store.claim_many([("t-1", "CIS")]) == {("t-1", "CIS")}
+                assert store.claim_message_id("t-1", "CIS") is True
+                store.enqueue(item(message_id="t-1"))
+                store.record(entry(message_id="t-1"))
+            assert pending.created == []  # the caller has not committed yet
+        assert [c.message_id for c in store.claim_due("w2", now=at(0))] == ["t-1"]
+        assert [r.message_id for r in store.audit()] == ["t-1"]
+        assert store.claim_message_id("t-1", "CIS") is False
