@@ -31,6 +31,7 @@ from cim_models.codec import Codec
 from endpoints.amqp import AmqpClient
 from endpoints.soap.server import ServerThread
 from tests.integration.amqp_fixtures import AmqpNames, rabbitmqctl
+from tests.waiting import wait_until
 
 pytest_plugins = ["tests.integration.amqp_fixtures"]
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -149,12 +150,7 @@ def distinct_ids(names: AmqpNames, queue: str) -> tuple[set[str], int]:
 
 
 def wait_for(predicate, limit: float, what: str) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    wait_until(predicate, what, limit, interval=0.2)
 
 
 def publish_all(names: AmqpNames, ids: list[str]) -> None:

@@ -15,8 +15,9 @@ from datetime import timedelta
 from simulators._core import Incoming, SimClock, Simulator
 from simulators.field import Field
 from simulators.oms import Oms
+from tests.waiting import wait_until
 
-from .test_sim_oms import ROUTES, T0, StubHes, confirm, wait_until
+from .test_sim_oms import ROUTES, T0, StubHes, confirm
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 

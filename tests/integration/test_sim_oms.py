@@ -10,8 +10,6 @@ pings) keeps the outage open.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from cim_models.codes import acknowledgement_for, controls, events
@@ -28,6 +26,7 @@ from simulators._core import (
 )
 from simulators.field import Field
 from simulators.oms import Oms, end_device_events
+from tests.waiting import wait_until
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.sim_fixtures"]
 
@@ -108,15 +107,6 @@ class Recorder(Simulator):
 
     name = "recorder"
     system = "CRM"
-
-
-def wait_until(cond: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def world_with_sims(sim_world):

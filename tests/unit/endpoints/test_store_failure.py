@@ -9,7 +9,6 @@ FAILED reply), MQTT withholds the PUBACK. The AMQP side is in amqp/test_transpor
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from endpoints.embedded import INBOUND, EmbeddedBroker, EmbeddedTransport, Messa
 from endpoints.mqtt.transport import MqttTransport, NotKept
 from routing.bus import Bus
 from routing.config import Config
+from tests.waiting import wait_until
 
 EDE = "http://iec.ch/TC57/2011/EndDeviceEvents#"
 
@@ -78,15 +78,6 @@ def _failing(bus: Bus, monkeypatch, failures: list[Exception]) -> list[int]:
     return calls
 
 
-def _wait(cond, what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_the_pipeline_marks_an_exchange_the_store_did_not_keep(bus: Bus, monkeypatch) -> None:
     EmbeddedTransport(bus, EmbeddedBroker())  # registered: the subscriber's transport runs
     _failing(bus, monkeypatch, [_db_down(), ValueError("value too long")])
@@ -109,7 +100,7 @@ def test_embedded_requeues_while_the_database_is_down_then_delivers_once(
     try:
         body = _event()
         broker.publish(INBOUND, Message(body=body, message_id="e-1"))
-        _wait(lambda: bus.run_outbox_once() or broker.depth("cimbus.system.MDMS"), "delivery")
+        wait_until(lambda: bus.run_outbox_once() or broker.depth("cimbus.system.MDMS"), "delivery")
         assert calls[0] == 4  # three times refused by the store, kept the fourth time
         assert broker.depth("cimbus.system.MDMS") == 1
         assert broker.depth(f"{INBOUND}.dead") == 0
@@ -130,7 +121,7 @@ def test_embedded_dead_letters_what_the_store_refuses_twice_and_answers_failed(
         broker.publish(
             INBOUND, Message(body=_event(), message_id="e-2", reply_to="client.HES.reply")
         )
-        _wait(lambda: broker.depth(f"{INBOUND}.dead"), "the dead letter")
+        wait_until(lambda: broker.depth(f"{INBOUND}.dead"), "the dead letter")
         dead = broker.get(f"{INBOUND}.dead", timeout=1)
         assert "the store failed again" in dead.message.headers["x-death-reason"]
         assert "value too long" in dead.message.headers["x-death-reason"]
