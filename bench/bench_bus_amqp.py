@@ -1,7 +1,10 @@
 """AMQP half of the bus benchmark (BUS-5; not a timed test).
 
 Baseline: raw pika, N persistent messages published to one durable queue and consumed with
-manual acks by a second connection (time until the last is consumed). cimbus: the same bodies
+manual acks by a second connection (time until the last is consumed). Also measured: a bare
+pika relay in its own process (consume, republish persistently to a second queue with
+publisher confirms, ack what the broker confirmed), i.e. the second durable hop any
+at-least-once router pays, with no router code: the ceiling for cimbus on the machine. cimbus: the same bodies
 (CreatedMeterReadings) sent by a client to ``cimbus.in``; cimbus parses, validates, de-duplicates,
 audits, fans each one out through its outbox with batched publisher confirms to a subscriber
 queue, where a raw consumer acks them (time until the last arrives). Ratio = cimbus / raw.
@@ -76,6 +79,89 @@ def raw_pika(bodies: list[bytes]) -> float:
     return len(bodies) / elapsed
 
 
+def serve_relay(source: str, target: str, expected: int) -> None:
+    """A bare pika relay, the second durable hop any AMQP router pays, with the guarantee
+    REL-1 needs and nothing else: consume ``source`` (manual acks, prefetch 500), republish
+    each body persistently to ``target`` with publisher confirms, and ack the deliveries as
+    the broker confirms their copies (one multiple-ack per confirm, as batched as RabbitMQ
+    sends them). No parsing, no validation, no store."""
+    props = pika.BasicProperties(delivery_mode=2, content_type="application/xml")
+    opened: list = []  # the channel, once open
+
+    def on_confirm(frame) -> None:
+        # one channel, one publish per delivery, in order: publish sequence number n is the
+        # copy of delivery tag n, so a confirm acks the deliveries up to the same number
+        m = frame.method
+        if isinstance(m, pika.spec.Basic.Nack):  # not taken: the originals go back
+            opened[0].basic_nack(m.delivery_tag, multiple=m.multiple, requeue=True)
+            return
+        opened[0].basic_ack(m.delivery_tag, multiple=m.multiple)
+        if m.delivery_tag >= expected:
+            conn.close()
+
+    def on_message(ch, method, properties, body) -> None:
+        ch.basic_publish("", target, body, props)
+
+    def on_channel(ch) -> None:
+        opened.append(ch)
+        ch.confirm_delivery(on_confirm)
+        ch.basic_qos(prefetch_count=500)
+        ch.basic_consume(source, on_message)
+        print("READY", flush=True)
+
+    conn = pika.SelectConnection(
+        pika.URLParameters(URL),
+        on_open_callback=lambda c: c.channel(on_open_callback=on_channel),
+        on_close_callback=lambda c, reason: c.ioloop.stop(),
+    )
+    conn.ioloop.start()
+
+
+def raw_relay(bodies: list[bytes]) -> float:
+    """Publisher -> durable queue -> relay (its own process, like cimbus) -> durable queue ->
+    consumer; messages per second. What routing costs on this machine with no router code."""
+    tag = uuid.uuid4().hex[:8]
+    source, target = f"bench.relay.in.{tag}", f"bench.relay.out.{tag}"
+    conn = pika.BlockingConnection(pika.URLParameters(URL))
+    ch = conn.channel()
+    for q in (source, target):
+        ch.queue_declare(q, durable=True)
+    relay = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--relay",
+            source,
+            target,
+            str(len(bodies)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert relay.stdout is not None
+    if relay.stdout.readline().strip() != "READY":
+        relay.kill()
+        raise SystemExit("the relay did not start")
+    done, seen = threading.Event(), [0]
+    consumer = threading.Thread(
+        target=_consume, args=(target, len(bodies), done, seen), daemon=True
+    )
+    consumer.start()
+    props = pika.BasicProperties(delivery_mode=2, content_type="application/xml")
+    t0 = time.perf_counter()
+    for body in bodies:
+        ch.basic_publish("", source, body, props)
+    ok = done.wait(300)
+    elapsed = time.perf_counter() - t0
+    relay.wait(timeout=30)
+    for q in (source, target):
+        ch.queue_delete(q)
+    conn.close()
+    if not ok:
+        raise SystemExit(f"the relay delivered only {seen[0]} of {len(bodies)} messages")
+    return len(bodies) / elapsed
+
+
 def _cimbus_config(prefix: str, store_url: str) -> dict:
     return {
         "store": {"url": store_url},
@@ -113,7 +199,7 @@ def serve_cimbus(mapping: dict) -> None:
 
 
 def through_cimbus(
-    bodies: list[bytes], *, own_process: bool = True
+    bodies: list[bytes], *, own_process: bool = True, workers: int = 1
 ) -> tuple[float, dict[str, int]]:
     """Client -> cimbus.in -> cimbus -> MDMS queue -> consumer; messages per second.
 
@@ -127,19 +213,23 @@ def through_cimbus(
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     tmp = Path(tempfile.mkdtemp(prefix="cimbus-bench-amqp-"))
     mapping = _cimbus_config(prefix, f"sqlite:///{tmp}/bench.db")
-    child = bus = transport = None
+    children: list[subprocess.Popen] = []
+    bus = transport = None
     if own_process:
-        child = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--serve", json.dumps(mapping)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None and child.stdin is not None
-        line = child.stdout.readline()
-        if line.strip() != "READY":
-            child.kill()
-            raise SystemExit(f"cimbus did not start: {line!r}")
+        for _ in range(workers):  # several workers: the same durable queues, one store
+            child = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "--serve", json.dumps(mapping)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            children.append(child)
+            assert child.stdout is not None and child.stdin is not None
+            line = child.stdout.readline()
+            if line.strip() != "READY":
+                for c in children:
+                    c.kill()
+                raise SystemExit(f"cimbus did not start: {line!r}")
     else:
         from endpoints.amqp import AmqpTransport
 
@@ -178,9 +268,10 @@ def through_cimbus(
     elapsed = time.perf_counter() - t0
     pub.close()
     sender.close()
-    if child is not None:
-        out, _ = child.communicate("", timeout=60)
-        counts = json.loads(out.strip().splitlines()[-1])
+    if children:
+        for child in children:
+            out, _ = child.communicate("", timeout=60)
+        counts = json.loads(out.strip().splitlines()[-1])  # the shared store's outbox
     else:
         assert bus is not None and transport is not None
         counts = bus.store.outbox_counts()
@@ -226,7 +317,9 @@ def bench_amqp(n: int) -> bool:
         for _ in range(n)
     ]
     raw_before = raw_pika(bodies)
+    relay = raw_relay(bodies)
     routed, counts = through_cimbus(bodies)
+    scaled, _ = through_cimbus(bodies, workers=2)
     inproc, _ = through_cimbus(bodies, own_process=False)
     raw = max(raw_before, raw_pika(bodies))  # the better of two baseline runs (conservative)
     ratio = routed / raw
@@ -235,9 +328,15 @@ def bench_amqp(n: int) -> bool:
     print(
         f"  routed through cimbus (outbox, confirms) {routed:>8,.0f} msg/s   {ratio:.2f}x   outbox {counts}"
     )
+    print(f"  two cimbus workers (same queues, store)  {scaled:>8,.0f} msg/s   {scaled / raw:.2f}x")
     print(
         f"  (cimbus inside the load generator's process {inproc:>8,.0f} msg/s   {inproc / raw:.2f}x)"
     )
+    print(
+        f"  bare pika relay, no router code          {relay:>8,.0f} msg/s   {relay / raw:.2f}x"
+        "   (with confirms: the ceiling of any router here)"
+    )
+    print(f"  cimbus / bare relay: {routed / relay:.2f}x")
     print(f"  target cimbus >= 0.5x raw: {'met' if ratio >= 0.5 else 'MISSED'} ({ratio:.2f}x)")
     return ratio >= 0.5
 
@@ -245,5 +344,7 @@ def bench_amqp(n: int) -> bool:
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--serve":
         serve_cimbus(json.loads(sys.argv[2]))
+    elif len(sys.argv) > 4 and sys.argv[1] == "--relay":
+        serve_relay(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         raise SystemExit(0 if bench_amqp(int(sys.argv[1]) if len(sys.argv) > 1 else 5000) else 1)
