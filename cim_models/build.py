@@ -258,3 +258,78 @@ def payload_elements(data: bytes) -> list[etree._Element]:
         if isinstance(child.tag, str) and etree.QName(child).localname == "Payload":
             return [c for c in child if isinstance(c.tag, str)]
     return []
+
+
+# ---------------------------------------------------------------------------- fast answers
+#: what a template's variable parts may contain to be pasted as they are (what lxml writes
+#: unchanged in text content); anything else takes build_message
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:+/@ ")
+_SLOTS = ("\ue000", "\ue001", "\ue002", "\ue003")  # timestamp, source, message_id, correlation
+_TEMPLATES: dict[tuple[str, str | None, str | None, str | None, str, bool, bool], list[bytes]] = {}
+
+
+def _plain(value: str) -> bool:
+    return all(c in _PLAIN for c in value)
+
+
+def build_reply(
+    noun: str,
+    *,
+    correlation_id: str | None,
+    source: str | None,
+    result: str = "OK",
+    form: str | None = None,
+    namespace: str | None = None,
+    element: str | None = None,
+    message_id: str | None = None,
+    timestamp: str | None = None,
+) -> bytes:
+    """``build_message("reply", noun, ...)`` for the plain answer (a Result, no errors, IDs or
+    payload), e.g. the acknowledgement of every event (BUS-7): the same bytes from a template
+    made once per shape, about ten times cheaper. Values it cannot paste as they are take
+    :func:`build_message`."""
+    message_id = message_id or str(uuid.uuid4())
+    timestamp = timestamp or now_iso()
+    values = [timestamp, source, message_id, correlation_id]
+    if not all(v is None or _plain(v) for v in values) or not _plain(result):
+        return build_message(
+            "reply",
+            noun,
+            correlation_id=correlation_id,
+            source=source,
+            result=result,
+            form=form,
+            namespace=namespace,
+            element=element,
+            message_id=message_id,
+            timestamp=timestamp,
+        )
+    key = (noun, form, namespace, element, result, bool(source), bool(correlation_id))
+    parts = _TEMPLATES.get(key)
+    if parts is None:
+        raw = build_message(
+            "reply",
+            noun,
+            correlation_id=_SLOTS[3] if correlation_id else None,
+            source=_SLOTS[1] if source else None,
+            result=result,
+            form=form,
+            namespace=namespace,
+            element=element,
+            message_id=_SLOTS[2],
+            timestamp=_SLOTS[0],
+        )
+        parts = [raw]
+        for slot in _SLOTS:
+            marker = slot.encode()
+            head, sep, tail = parts[-1].partition(marker)
+            # absent from this shape: an empty part before it, nothing is pasted there
+            parts[-1:] = [head, tail] if sep else [b"", parts[-1]]
+        if len(_TEMPLATES) < 1024:
+            _TEMPLATES[key] = parts
+    out = [parts[0]]
+    for value, part in zip(values, parts[1:], strict=True):
+        if value:
+            out.append(value.encode())
+        out.append(part)
+    return b"".join(out)

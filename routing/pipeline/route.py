@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cim_models.build import build_message
+from cim_models.build import build_reply
 
 from ..envelope import Envelope
 from ..errors import (
@@ -128,8 +128,7 @@ class RouteMessage:
                 bus.serve_local(system, env)
         names = ", ".join(s.name for s in subscribers) or "nobody (only the sender subscribes)"
         ack = (
-            build_message(
-                "reply",
+            build_reply(  # the same bytes as build_message, from a template (hot path)
                 env.noun,
                 correlation_id=env.message_id,
                 source=bus.name,
