@@ -148,7 +148,7 @@ class AmqpTransport:
         meta = self._meta(m)
         try:
             ex = self.bus.handle(m.body, transport=self.name, reply_to=m.fields.reply_to, meta=meta)
-            if getattr(ex, "store_failure", None) is not None:
+            if ex.store_failure is not None:
                 return self._not_kept(m, ex)
             if ex.reply is not None and m.fields.reply_to:
                 self._send(m.fields.reply_to, ex.reply, self._reply_fields(m, ex))
@@ -214,7 +214,7 @@ class AmqpTransport:
         publishes: list[tuple[int, Publish]] = []
         paused = False
         for i, (m, ex) in enumerate(zip(ms, exs, strict=True)):
-            if getattr(ex, "store_failure", None) is not None:
+            if ex.store_failure is not None:
                 if ex.store_down and paused:  # one pause per batch is enough
                     actions[i] = REQUEUE
                 else:
