@@ -103,6 +103,14 @@ def conformance(
     profile: str = typer.Option(
         "demo", "--profile", help="Simulator population (simulators/profiles)."
     ),
+    round_: int = typer.Option(
+        0,
+        "--round",
+        min=0,
+        help="Which set of the profile's usage points the scenarios use. A deployed target "
+        "allows one read per ESIID per day (ODR-5): run again the same day with the next "
+        "round (needs a profile with enough meters, e.g. --profile load).",
+    ),
 ) -> None:
     """Run the conformance suites (black-box, one scenario per requirement ID; BUS-7, BUS-9,
     ODR-1..7). Exit 0 when every scenario passed, 1 otherwise, 2 on a usage error."""
@@ -122,6 +130,17 @@ def conformance(
     except ProfileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if round_ and any(sc.id.startswith("ODR-") for sc in scenarios):
+        from conformance.suites.odr import rounds_in
+
+        if round_ >= rounds_in(population):
+            typer.echo(
+                f"error: --round {round_}: profile {profile!r} has ESIIDs for "
+                f"{rounds_in(population)} round(s) of the ODR suite (0..{rounds_in(population) - 1}); "
+                "use a larger profile, e.g. --profile load",
+                err=True,
+            )
+            raise typer.Exit(2)
     console = Console(width=150)
     described: list[str] = []
 
@@ -133,6 +152,7 @@ def conformance(
             mqtt_url=mqtt,
             profile=population,
             simulators=sc.needs or ("cis", "headend", "mdms"),
+            round=round_,
         )
         if not described:
             described.append(world.description)

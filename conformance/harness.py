@@ -84,6 +84,9 @@ class World:
     runtime: Any = None
     soap_server: Any = None
     cleanup: list[Any] = field(default_factory=list)
+    #: which set of the profile's usage points the scenarios use (``--round``): against a
+    #: deployed target whose per-day limits were used by an earlier run, the next set
+    round: int = 0
 
     def sim(self, name: str) -> Any:
         try:
@@ -150,9 +153,12 @@ def cimbus_config(
     mqtt: dict[str, Any] | None = None,
     names: Any = None,
     registry: Path | None = None,
+    profile: Profile | None = None,
 ) -> Any:
     """config/demo.toml with the counterpart systems moved to ``transport`` (amqp / mqtt use
-    ``names`` for unique queue names) and a private store."""
+    ``names`` for unique queue names) and a private store; with ``profile``, every system
+    also acts for the profile's organisations that name it (e.g. the load profile's RORs for
+    the CIS)."""
     import tomllib
 
     from cimbus.runtime import config_from_mapping
@@ -162,6 +168,10 @@ def cimbus_config(
     if registry is not None:
         data["smt"] = {**data.get("smt", {}), "registry": str(registry)}
     data["bus"] = {**data.get("bus", {}), "retry_base": 0.05, "retry_max": 1.0}
+    for org in profile.organizations if profile is not None else ():
+        spec = data["systems"].get(org.system)
+        if spec is not None and org.id not in spec.setdefault("organizations", []):
+            spec["organizations"].append(org.id)
     if transport in ("amqp", "mqtt"):
         for name, spec in data["systems"].items():
             if spec.get("transport") == "embedded":
@@ -189,6 +199,7 @@ def build_world(
     simulators: tuple[str, ...] = ("cis", "headend", "mdms"),
     start: datetime | None = None,
     soap_port: int | None = None,
+    round: int = 0,
 ) -> World:
     """Start the system under test (unless ``target`` names a deployed one) and the
     simulators, connected over ``transport``."""
@@ -197,7 +208,7 @@ def build_world(
     prof = load_profile(profile) if isinstance(profile, str) else profile
     clock = SimClock(start or datetime.now(UTC), realtime=True).start()
     remote = target is not None
-    world = World(transport, "", prof, clock, controls_clock=not remote)
+    world = World(transport, "", prof, clock, controls_clock=not remote, round=round)
     try:
         if remote:
             _remote(world, transport, target, amqp_url, simulators)
@@ -247,6 +258,7 @@ def _in_process(
             amqp=amqp,
             names=lambda n: f"{prefix}.system.{n}",
             registry=registry,
+            profile=world.profile,
         )
         world.cleanup.append(lambda: _amqp_cleanup(url, prefix, cfg))
     elif transport == "mqtt":
@@ -257,9 +269,12 @@ def _in_process(
             mqtt={"topic_prefix": prefix, "client_id": prefix},
             names=lambda n: f"{prefix}/system/{n}",
             registry=registry,
+            profile=world.profile,
         )
     else:
-        cfg = cimbus_config("embedded", store_url=store_url, registry=registry)
+        cfg = cimbus_config(
+            "embedded", store_url=store_url, registry=registry, profile=world.profile
+        )
     runtime = Runtime(cfg, clock=world.clock)
     world.runtime = runtime
     runtime.start()

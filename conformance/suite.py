@@ -153,6 +153,11 @@ class Context:
         return self.world.sim(name)
 
     @property
+    def round(self) -> int:
+        """Which set of usage points to use (``cimbus conformance --round``; 0 by default)."""
+        return getattr(self.world, "round", 0)
+
+    @property
     def can_move_clock(self) -> bool:
         """True when the target's clock is the harness's (cimbus in-process)."""
         return self.world.controls_clock

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from cim_models.codes import NON_VEE
 
+from ..harness import HarnessError
 from ..suite import Context, scenario
 
 if TYPE_CHECKING:
@@ -37,13 +38,36 @@ def _midnight(ctx: Context, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=_tz(ctx))
 
 
+#: eligible meters one round of the ODR suite uses (three per scenario, ODR-1..ODR-7)
+PER_ROUND = 3 * 7
+
+
+def eligible_meters(profile) -> list:
+    """The provisioned AMS meters with a Rep of Record, in profile order."""
+    return [m for m in profile.meters if m.ams and m.provisioned and m.ror]
+
+
+def rounds_in(profile) -> int:
+    """How many rounds (``--round 0 .. n-1``) the profile has distinct ESIIDs for."""
+    return len(eligible_meters(profile)) // PER_ROUND
+
+
 def _meters(ctx: Context, n: int) -> list:
     """``n`` provisioned AMS meters reserved for the calling scenario: three per ODR-k, from
-    the (3k-3)th on, so that no two scenarios share an ESIID."""
-    ok = [m for m in ctx.profile.meters if m.ams and m.provisioned and m.ror]
+    the (3k-3)th on, so that no two scenarios share an ESIID; round r (``--round``) starts
+    ``PER_ROUND * r`` further, so that a deployed target can be checked again the same day
+    (ODR-5: one successful read per ESIID per day)."""
+    ok = eligible_meters(ctx.profile)
     _, _, num = ctx.result.scenario.id.partition("-")
-    offset = 3 * (int(num) - 1)
-    return ok[offset : offset + n]
+    offset = PER_ROUND * ctx.round + 3 * (int(num) - 1)
+    chosen = ok[offset : offset + n]
+    if len(chosen) < n:
+        raise HarnessError(
+            f"the profile has {len(ok)} eligible meters, enough for {rounds_in(ctx.profile)} "
+            f"round(s); round {ctx.round} needs {PER_ROUND * (ctx.round + 1)} "
+            "(use a larger profile, e.g. --profile load)"
+        )
+    return chosen
 
 
 def _post_vee(ctx: Context, day: date, *esiids: str) -> VeePosting:

@@ -91,6 +91,15 @@ def test_unknown_suite_and_transport_are_usage_errors() -> None:
     assert bad.exit_code == 2 and "profile no-such-profile not found" in bad.output
 
 
+def test_a_round_the_profile_has_no_esiids_for_is_a_usage_error() -> None:
+    bad = runner.invoke(app, ["conformance", "--suite", "ODR", "--round", "1"])
+    assert bad.exit_code == 2
+    assert "profile 'demo' has ESIIDs for 1 round(s)" in bad.output
+    assert "--profile load" in bad.output
+    bad = runner.invoke(app, ["conformance", "--suite", "ODR", "--round", "-1"])
+    assert bad.exit_code == 2
+
+
 def test_deployed_target_without_a_broker_is_a_clear_error() -> None:
     bad = runner.invoke(app, ["conformance", "--suite", "ODR", "--target", "http://127.0.0.1:9"])
     assert bad.exit_code == 2 and "--amqp" in bad.output

@@ -51,7 +51,7 @@ def test_stats_prints_start_up_time_and_memory() -> None:
 def test_stats_of_the_load_profile_with_100k_meters() -> None:
     result = runner.invoke(app, ["simulate", "headend", "--profile", "load", "--stats"])
     assert result.exit_code == 0, result.output
-    assert "100,000 meters" in result.output
+    assert "100,002 meters" in result.output  # 100,000 generated + 2 listed (ODR-6)
 
 
 def test_bad_options_are_usage_errors() -> None:
