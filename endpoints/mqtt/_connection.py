@@ -55,6 +55,10 @@ Handler = Callable[[mqtt.MQTTMessage], None]
 PERMANENT = {0x87, 0x90, 0x99}  # not authorised, topic name invalid, payload format invalid
 NO_MATCHING_SUBSCRIBERS = 0x10
 RETRY_DELAYS = (0.2, 1.0, 3.0)  # a failing handler is retried, then left unacknowledged
+#: a handler failing with an exception marked ``transient = True`` (cimbus's store is down: not
+#: the message's fault) is retried until it works or the connection stops, with this backoff:
+#: leaving it unacknowledged would hold it until the next reconnect, however long that is
+TRANSIENT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -155,17 +159,28 @@ class _Inbox:
                 self.conn.ack(generation, message)
 
     def _handle(self, message: mqtt.MQTTMessage, handler: Handler) -> bool:
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        attempt = transient = 0
+        while True:
             try:
                 handler(message)
                 return True
-            except Exception:
-                log.exception(
-                    "%s: handling a message from %s failed (attempt %d)",
-                    self.conn.name,
-                    message.topic,
-                    attempt + 1,
-                )
+            except Exception as exc:
+                if getattr(exc, "transient", False):
+                    delay: float | None = TRANSIENT_DELAYS[
+                        min(transient, len(TRANSIENT_DELAYS) - 1)
+                    ]
+                    if transient == 0:
+                        log.warning("%s: %s; retrying until it works", self.conn.name, exc)
+                    transient += 1
+                else:
+                    log.exception(
+                        "%s: handling a message from %s failed (attempt %d)",
+                        self.conn.name,
+                        message.topic,
+                        attempt + 1,
+                    )
+                    delay = RETRY_DELAYS[attempt] if attempt < len(RETRY_DELAYS) else None
+                    attempt += 1
             if delay is None or self.stopping.wait(delay):
                 break
         log.error(

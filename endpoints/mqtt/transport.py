@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 
 class NotKept(RuntimeError):
     """cimbus could not store an inbound message because the database is unavailable: it is
-    not acknowledged (the connection's worker retries it, then leaves it to the broker)."""
+    not acknowledged; the connection's worker tries it again, with backoff, until the store
+    is back (``transient``) or cimbus stops (then the broker delivers it again)."""
+
+    transient = True
 
 
 log = logging.getLogger("cimbus.mqtt")
@@ -160,7 +163,7 @@ class MqttTransport:
         )
         if ex.store_down:
             # not kept (REL-1): no PUBACK, so the broker keeps the message; the worker tries it
-            # again after a pause and, if the database stays down, leaves it for redelivery
+            # again with backoff until the database is back
             raise NotKept(
                 f"the store is unavailable ({type(ex.store_failure).__name__}); "
                 f"message on {message.topic} not acknowledged"

@@ -247,6 +247,34 @@ def test_a_failing_handler_leaves_the_message_unacknowledged(monkeypatch) -> Non
         conn._inbox.stop()
 
 
+def test_a_transient_failure_is_retried_until_it_works_then_acked(monkeypatch) -> None:
+    """REL-1: cimbus's store being down is not the message's fault (``transient``): the worker
+    keeps trying, beyond the ordinary retries, and acknowledges once the handler succeeds
+    (instead of leaving the message until the next reconnect)."""
+    monkeypatch.setattr("endpoints.mqtt._connection.RETRY_DELAYS", (0.01,))
+    monkeypatch.setattr("endpoints.mqtt._connection.TRANSIENT_DELAYS", (0.01, 0.02))
+
+    class StoreDown(RuntimeError):
+        transient = True
+
+    conn = _conn()
+    calls: list[int] = []
+
+    def handler(m):
+        calls.append(m.mid)
+        if len(calls) < 6:  # more failures than the ordinary retries allow
+            raise StoreDown("the store is unavailable")
+
+    conn.on("cimbus/in/#", handler)
+    conn._inbox.start()
+    try:
+        conn._on_message(None, None, _message(4))
+        assert _wait(lambda: conn.client.acked == [4])
+        assert calls == [4] * 6
+    finally:
+        conn._inbox.stop()
+
+
 def test_a_message_from_an_earlier_connection_is_not_acked_on_a_later_one() -> None:
     conn = _conn()
     gate = threading.Event()
