@@ -130,16 +130,12 @@ def conformance(
     except ProfileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    if round_ and any(sc.id.startswith("ODR-") for sc in scenarios):
-        from conformance.suites.odr import rounds_in
+    if any(sc.id.startswith("ODR-") for sc in scenarios):
+        from conformance.suites.odr import round_problem
 
-        if round_ >= rounds_in(population):
-            typer.echo(
-                f"error: --round {round_}: profile {profile!r} has ESIIDs for "
-                f"{rounds_in(population)} round(s) of the ODR suite (0..{rounds_in(population) - 1}); "
-                "use a larger profile, e.g. --profile load",
-                err=True,
-            )
+        problem = round_problem(population, round_)
+        if problem:
+            typer.echo(f"error: --round {round_}: {problem}", err=True)
             raise typer.Exit(2)
     console = Console(width=150)
     described: list[str] = []

@@ -155,7 +155,7 @@ class Context:
     @property
     def round(self) -> int:
         """Which set of usage points to use (``cimbus conformance --round``; 0 by default)."""
-        return getattr(self.world, "round", 0)
+        return self.world.round
 
     @property
     def can_move_clock(self) -> bool:

@@ -52,22 +52,29 @@ def rounds_in(profile) -> int:
     return len(eligible_meters(profile)) // PER_ROUND
 
 
+def round_problem(profile, round_: int) -> str | None:
+    """Why ``profile`` cannot run round ``round_`` of the ODR suite (None: it can)."""
+    n = rounds_in(profile)
+    if round_ < n:
+        return None
+    return (
+        f"profile {profile.name!r} has ESIIDs for {n} round(s) of the ODR suite "
+        f"({len(eligible_meters(profile))} eligible meters, {PER_ROUND} per round); round "
+        f"{round_} needs {PER_ROUND * (round_ + 1)}: use a larger profile, e.g. --profile load"
+    )
+
+
 def _meters(ctx: Context, n: int) -> list:
     """``n`` provisioned AMS meters reserved for the calling scenario: three per ODR-k, from
     the (3k-3)th on, so that no two scenarios share an ESIID; round r (``--round``) starts
     ``PER_ROUND * r`` further, so that a deployed target can be checked again the same day
     (ODR-5: one successful read per ESIID per day)."""
-    ok = eligible_meters(ctx.profile)
+    problem = round_problem(ctx.profile, ctx.round)
+    if problem:
+        raise HarnessError(problem)
     _, _, num = ctx.result.scenario.id.partition("-")
     offset = PER_ROUND * ctx.round + 3 * (int(num) - 1)
-    chosen = ok[offset : offset + n]
-    if len(chosen) < n:
-        raise HarnessError(
-            f"the profile has {len(ok)} eligible meters, enough for {rounds_in(ctx.profile)} "
-            f"round(s); round {ctx.round} needs {PER_ROUND * (ctx.round + 1)} "
-            "(use a larger profile, e.g. --profile load)"
-        )
-    return chosen
+    return eligible_meters(ctx.profile)[offset : offset + n]
 
 
 def _post_vee(ctx: Context, day: date, *esiids: str) -> VeePosting:
