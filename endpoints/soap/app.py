@@ -340,20 +340,96 @@ def _never_waits(service: Service, action: str | None) -> bool:
     return op is not None and (op.verb == "reply" or op.verb in EVENT_VERBS)
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
+class _Disconnected(Exception):
+    """The client closed the connection while its request body was being read."""
+
+
+class _Headers:
+    """The request headers of an ASGI scope, looked up by lower-case name (the first value)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Iterable[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+
+    def get(self, name: str) -> str | None:
+        key = name.encode("latin-1")
+        for k, v in self._raw:
+            if k.lower() == key:
+                return v.decode("latin-1")
+        return None
+
+
+async def _read_body(headers: _Headers, receive: Any, limit: int) -> bytes | None:
     """The request body, or None when it is over ``limit``: a larger Content-Length is refused
     unread, and reading stops as soon as more than ``limit`` bytes have arrived."""
-    length = request.headers.get("content-length", "")
+    length = headers.get("content-length") or ""
     if length.isdigit() and int(length) > limit:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             return None
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_WS_PREFIX = "/ws/"
+
+
+class _SoapApp(FastAPI):
+    """The SOAP app. ``POST /ws/<Service>`` (the hot path: every CIM message sent over SOAP)
+    is served straight from the ASGI call, without FastAPI's routing, middleware stack and
+    Request/Response objects, which cost more than the rest of the HTTP handling together
+    (issue 3, BUS-4: measured in bench/bench_bus.py). Everything else (WSDLs, XSDs, listing,
+    health, other methods, paths below a service) goes through FastAPI as usual. What the
+    request gets is the same either way (tests/unit/endpoints/soap/test_lean_post.py). So
+    middleware added with ``app.add_middleware`` does not see SOAP POSTs: wrap the whole app
+    (an ASGI middleware around it) to act on them too."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            root = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]  # as Starlette's routing sees it
+            name = path[4:] if path.startswith(_WS_PREFIX) else ""
+            soap_post = getattr(self.state, "soap_post", None)
+            if name and "/" not in name and soap_post is not None:
+                await self._soap(soap_post, name, scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _soap(self, soap_post: Any, name: str, scope: Any, receive: Any, send: Any) -> None:
+        scope.setdefault("app", self)
+        endpoint: SoapEndpoint = self.state.endpoint
+
+        def base() -> str:
+            return endpoint.base_url(Request(scope))
+
+        try:
+            response = await soap_post(name, _Headers(scope["headers"]), receive, base)
+        except Exception:  # a bug: still an answer, never a dropped connection
+            log.exception("SOAP request on %s failed", scope["path"])
+            response = Response(b"internal error", 500, media_type="text/plain")
+        if response is None:
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
 
 
 def create_app(
@@ -397,7 +473,7 @@ def create_app(
             if owned is not None:
                 owned.close()
 
-    app = FastAPI(
+    app = _SoapApp(
         title="cimbus SOAP endpoint",
         lifespan=lifespan,
         docs_url=None,
@@ -410,25 +486,29 @@ def create_app(
     app.state.batcher = batcher
     xsd_cache: dict[str, bytes] = {}
 
-    # the SOAP requests first: a POST to a service matches here without trying the others
-    @app.post("/ws/{name}")
-    async def post(name: str, request: Request) -> Response:
+    async def soap_post(
+        name: str, headers: _Headers, receive: Any, base: Callable[[], str]
+    ) -> Response | None:
+        """``POST /ws/<name>``: the SOAP request path (see :class:`_SoapApp`). None: the
+        client went away before its request was read (nobody to answer)."""
         try:
             service = dispatch.find_service(name)
-            dispatch.check_content_type(request.headers.get("content-type"), service)
-            action = request.headers.get("soapaction")
+            dispatch.check_content_type(headers.get("content-type"), service)
+            action = headers.get("soapaction")
             dispatch.check_soap_action(action, service)
         except SoapFault as fault:
             log.info("SOAP fault on %s: %s", name, fault.reason)
             return faults.response(fault)
-        body = await _read_body(request, endpoint.limits.max_bytes)
+        try:
+            body = await _read_body(headers, receive, endpoint.limits.max_bytes)
+        except _Disconnected:
+            return None
         if body is None:
             return faults.response(dispatch.oversize(endpoint.limits.max_bytes, service))
-        base = endpoint.base_url(request)
         try:
             if batcher is not None and _never_waits(service, action):
-                return await batcher.handle(service, body, action, base)
-            return await run_in_threadpool(endpoint.handle, service, body, action, base)
+                return await batcher.handle(service, body, action, base())
+            return await run_in_threadpool(endpoint.handle, service, body, action, base())
         except Exception as exc:  # a bug must still answer with a SOAP fault, not HTML
             log.exception("SOAP request on %s failed", name)
             return faults.response(
@@ -438,6 +518,20 @@ def create_app(
                     code=faults.SERVER,
                 )
             )
+
+    app.state.soap_post = soap_post
+
+    # The same path through FastAPI, for a POST the lean path above does not take (it takes
+    # every POST /ws/<name>; this keeps the route table complete for anything wrapping the app)
+    @app.post("/ws/{name}")
+    async def post(name: str, request: Request) -> Response:
+        response = await soap_post(
+            name,
+            _Headers(request.scope["headers"]),
+            request.receive,
+            lambda: endpoint.base_url(request),
+        )
+        return response if response is not None else Response(status_code=400)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
