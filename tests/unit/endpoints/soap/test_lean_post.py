@@ -6,14 +6,13 @@ what the FastAPI route (still registered, for a POST the lean path does not take
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
-from endpoints.soap import create_app
-
 from cim_models.build import build_message
+from endpoints.soap import create_app
 
 from .support import StubBus, envelope, post
 
@@ -34,7 +33,7 @@ class _Counting:
             _Counting.log.append((scope["method"], scope["path"]))
         await self.app(scope, receive, send)
 
-    log: list[tuple[str, str]] = []
+    log: ClassVar[list[tuple[str, str]]] = []
 
 
 @pytest.fixture
