@@ -50,19 +50,22 @@ from .errors import (
 from .safexml import DEFAULT_LIMITS, Limits, parse_bytes
 from .validation import SchemaSet, project_schemas
 
-_HEADER_FIELDS = (
-    "Verb",
-    "Noun",
-    "Revision",
-    "Context",
-    "Timestamp",
-    "Source",
-    "AsyncReplyFlag",
-    "ReplyAddress",
-    "AckRequired",
-    "MessageID",
-    "CorrelationID",
-    "Comment",
+_MSG_PREFIX = "{" + ns.MSG_NS + "}"
+_HEADER_FIELDS = frozenset(
+    {
+        "Verb",
+        "Noun",
+        "Revision",
+        "Context",
+        "Timestamp",
+        "Source",
+        "AsyncReplyFlag",
+        "ReplyAddress",
+        "AckRequired",
+        "MessageID",
+        "CorrelationID",
+        "Comment",
+    }
 )
 
 
@@ -103,7 +106,8 @@ class CimMessage:
 
     def _header_el(self) -> etree._Element | None:
         for child in self.root:
-            if isinstance(child.tag, str) and etree.QName(child).localname == "Header":
+            tag = child.tag
+            if isinstance(tag, str) and (tag == "Header" or tag.endswith("}Header")):
                 return child
         return None
 
@@ -115,12 +119,11 @@ class CimMessage:
             return {}
         out: dict[str, Any] = {}
         for child in h:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            # only elements of the message namespace: "{MSG_NS}Name" (no QName per child)
+            if not isinstance(tag, str) or not tag.startswith(_MSG_PREFIX):
                 continue
-            q = etree.QName(child)
-            if q.namespace != ns.MSG_NS:
-                continue
-            name = q.localname
+            name = tag[len(_MSG_PREFIX) :]
             if name in _HEADER_FIELDS:
                 text = (child.text or "").strip()
                 if name in ("AsyncReplyFlag", "AckRequired"):
@@ -344,16 +347,24 @@ def _unwrap_soap(envelope: etree._Element, soap_ns: str) -> tuple[etree._Element
     return children[0], SoapInfo(version=version, header=header)
 
 
+def _namespace_of(tag: str) -> str | None:
+    """The namespace of a Clark-notation tag (``{ns}local``), as ``etree.QName`` gives it."""
+    return tag[1 : tag.index("}")] if tag[:1] == "{" else None
+
+
 def _canonicalise(root: etree._Element) -> str | None:
     """Rewrite legacy IEC namespaces (``www.iec.ch``, 2017 wrappers) to the 2011 forms, in
     place. Only documents whose root or header is legacy are walked (the common case costs
     one check). Returns the legacy root namespace, or None."""
-    root_ns = etree.QName(root).namespace
-    first = next((c for c in root if isinstance(c.tag, str)), None)
+    root_ns = _namespace_of(root.tag)
     header_ns = None
-    if first is not None:
-        verb = next((c for c in first if isinstance(c.tag, str)), None)
-        header_ns = etree.QName(verb).namespace if verb is not None else None
+    for first in root:
+        if isinstance(first.tag, str):
+            for verb in first:
+                if isinstance(verb.tag, str):
+                    header_ns = _namespace_of(verb.tag)
+                    break
+            break
     if not (ns.is_legacy(root_ns) or ns.is_legacy(header_ns)):
         return None
     cache: dict[str | None, str | None] = {}

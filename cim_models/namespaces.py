@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -110,6 +111,7 @@ _LEGACY = (
 )
 
 
+@lru_cache(maxsize=512)  # every message asks for its root's and header's namespace
 def canonical(ns: str | None) -> str | None:
     """The canonical (2011, no ``www.``) form of a namespace; unknown namespaces are unchanged."""
     if not ns or "iec.ch/TC57/" not in ns:

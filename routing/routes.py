@@ -132,6 +132,7 @@ class RouteTable:
                 self._check_system(name, f"subscription {_fmt(s.key)}")
             self._check_source(s.source, f"subscription {_fmt(s.key)}")
             self._subs[s.key] = s
+        self._sub_cache: dict[tuple[str, str, str | None], tuple[System, ...]] = {}
 
     # ---------------------------------------------------------------- checks
     @staticmethod
@@ -166,7 +167,11 @@ class RouteTable:
 
     def subscribers_for(self, verb: str, noun: str, source: str | None = None) -> list[System]:
         """Every subscriber of the event (source-specific and wildcard subscriptions, without
-        duplicates, never the sender itself). Raises UnsupportedRequest when nobody subscribes."""
+        duplicates, never the sender itself). Raises UnsupportedRequest when nobody subscribes.
+        Answers are remembered (the table does not change once loaded; every event asks)."""
+        cached = self._sub_cache.get((verb, noun, source))
+        if cached is not None:
+            return list(cached)
         names: list[str] = []
         for key in ((verb, noun, source or ANY), (verb, noun, ANY)):
             sub = self._subs.get(key)
@@ -178,7 +183,10 @@ class RouteTable:
                 object_id=f"{verb} {noun}",
                 object_type="VerbNoun",
             )
-        return [self.systems[n] for n in names if n != source]
+        systems = [self.systems[n] for n in names if n != source]
+        if len(self._sub_cache) < 4096:  # bounded: the source is the sender's to choose
+            self._sub_cache[(verb, noun, source)] = tuple(systems)
+        return systems
 
     def system(self, name: str) -> System:
         try:

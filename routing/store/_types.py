@@ -24,6 +24,8 @@ def utcnow() -> datetime:
 
 def as_utc(value: datetime) -> datetime:
     """``value`` converted to UTC; a naive datetime is a programming error (ambiguous time)."""
+    if value.tzinfo is UTC:  # already (the common case: utcnow())
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: the store needs timezone-aware datetimes")
     return value.astimezone(UTC)
