@@ -218,6 +218,15 @@ def routes(config: Path | None = ConfigOption) -> None:
         for row in topo_rows:
             topo.add_row(*(str(v) for v in row.values()))
         console.print(topo)
+        from endpoints.amqp.policy import FailurePolicy
+
+        policy = Table(title="AMQP failure policy ([amqp.on_failure]; the most specific wins)")
+        policy_rows = FailurePolicy.from_config(cfg.amqp.on_failure).rows()
+        for col in policy_rows[0]:
+            policy.add_column(col)
+        for row in policy_rows:
+            policy.add_row(*(str(v) for v in row.values()))
+        console.print(policy)
 
 
 @app.command()

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .envelope import EVENT_VERBS, REQUEST_VERBS
 from .errors import ConfigError
 from .routes import RouteTable
 
@@ -78,6 +79,62 @@ class AmqpConfig:
     confirm_batch: int = 100
     workers: int = 4  # threads running Bus.handle for cimbus.in (sync requests wait in them)
     batch: int = 100  # events/replies on cimbus.in handled per store transaction; 1 = off
+    #: ``[amqp.on_failure]``: what the consumer does with a delivery whose handling failed,
+    #: per verb and noun (endpoints/amqp/policy.py, docs/amqp.md), as
+    #: ``(("default" | "verb noun", (("first", action), ("redelivered", action))), ...)``
+    on_failure: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+#: the ``[amqp.on_failure]`` actions (endpoints.amqp.policy.ACTIONS; config does not import
+#: the endpoints)
+FAILURE_ACTIONS = ("requeue", "dead_letter", "drop")
+VERB_WILDCARD = "*"
+
+
+def _on_failure(raw: Any, source: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """``[amqp.on_failure]`` checked: keys ``default`` or ``"verb noun"`` (``*`` for any), each
+    a table of ``first`` / ``redelivered`` = requeue | dead_letter | drop; a redelivered message
+    may not be requeued (a poison message would loop for ever)."""
+    where = f"{source}: [amqp.on_failure]"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    verbs = {*EVENT_VERBS, *REQUEST_VERBS, "reply", VERB_WILDCARD}
+    out = []
+    for key, spec in raw.items():
+        if key != "default":
+            parts = key.split()
+            if len(parts) != 2:
+                raise ConfigError(
+                    f'{where} key {key!r}: use "verb noun" (e.g. "created MeterReadings", '
+                    f'"* EndDeviceEvents") or default'
+                )
+            if parts[0] not in verbs:
+                raise ConfigError(
+                    f"{where} key {key!r}: unknown verb {parts[0]!r}; use one of "
+                    f"{', '.join(sorted(verbs))}"
+                )
+        if not isinstance(spec, Mapping):
+            raise ConfigError(
+                f'{where} {key!r} must be a table, e.g. {{ first = "requeue", '
+                f'redelivered = "dead_letter" }}'
+            )
+        unknown = sorted(set(spec) - {"first", "redelivered"})
+        if unknown:
+            raise ConfigError(
+                f"{where} {key!r}: unknown key(s) {', '.join(unknown)}; allowed: first, redelivered"
+            )
+        for name, action in spec.items():
+            if action not in FAILURE_ACTIONS:
+                raise ConfigError(
+                    f"{where} {key!r}.{name} = {action!r}: use one of {', '.join(FAILURE_ACTIONS)}"
+                )
+        if spec.get("redelivered") == "requeue":
+            raise ConfigError(
+                f"{where} {key!r}.redelivered may not be requeue: a message that keeps failing "
+                "would loop for ever (use dead_letter or drop)"
+            )
+        out.append((key, tuple(sorted(spec.items()))))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -180,7 +237,7 @@ class Config:
                 bus=bus,
                 store=_section(StoreConfig, data.get("store"), source, "store"),
                 soap=_section(SoapConfig, data.get("soap"), source, "soap"),
-                amqp=_section(AmqpConfig, data.get("amqp"), source, "amqp"),
+                amqp=_amqp_section(data.get("amqp"), source),
                 mqtt=_section(MqttConfig, data.get("mqtt"), source, "mqtt"),
                 smt=_section(SmtConfig, data.get("smt"), source, "smt"),
                 routes=RouteTable.from_mapping(data, default_timeout=bus.default_timeout),
@@ -301,6 +358,15 @@ class Config:
                 f"{where}: [smt] headend {smt.headend!r} must name a configured, non-local system "
                 f"(known: {', '.join(sorted(self.routes.systems)) or 'none'})"
             )
+
+
+def _amqp_section(raw: Any, source: str) -> AmqpConfig:
+    """``[amqp]`` with its ``[amqp.on_failure]`` sub-table."""
+    if isinstance(raw, Mapping) and "on_failure" in raw:
+        rest = {k: v for k, v in raw.items() if k != "on_failure"}
+        amqp = _section(AmqpConfig, rest, source, "amqp")
+        return replace(amqp, on_failure=_on_failure(raw["on_failure"], source))
+    return _section(AmqpConfig, raw, source, "amqp")
 
 
 def _section(cls: type, raw: Any, source: str, name: str) -> Any:

@@ -26,7 +26,15 @@ fault: the delivery is requeued whatever the policy says. So is a message cimbus
 store because the database is unreachable (``Exchange.store_down``); a store failure caused by
 the message itself goes through this policy (REL-1).
 
-Rules are keyed by verb and noun, ``"*"`` matching any; the most specific wins::
+Rules are keyed by verb and noun, ``"*"`` matching any; the most specific wins. In the
+configuration (``[amqp.on_failure]``, read by :meth:`FailurePolicy.from_config`)::
+
+    [amqp.on_failure]
+    default = { first = "requeue", redelivered = "dead_letter" }
+    "* EndDeviceEvents" = { first = "dead_letter" }
+    "created MeterReadings" = { redelivered = "drop" }
+
+or in code::
 
     FailurePolicy(rules={
         ("*", "EndDeviceEvents"): OnFailure(first="dead_letter"),   # never retry device events
@@ -36,7 +44,7 @@ Rules are keyed by verb and noun, ``"*"`` matching any; the most specific wins::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 REQUEUE = "requeue"
@@ -96,6 +104,14 @@ class FailurePolicy:
                 raise ValueError(f"failure policy key {key!r}: use 'verb noun' ('*' for any)")
             rules[(parts[0], parts[1])] = rule
         return cls(default=default, rules=rules)
+
+    @classmethod
+    def from_config(
+        cls, on_failure: Iterable[tuple[str, Iterable[tuple[str, str]]]]
+    ) -> FailurePolicy:
+        """From ``AmqpConfig.on_failure`` (``[amqp.on_failure]``, checked at start-up by
+        routing.config)."""
+        return cls.from_mapping({key: dict(spec) for key, spec in on_failure})
 
     def rows(self) -> list[dict[str, str]]:
         out = [{"verb": ANY, "noun": ANY, **_row(self.default), "rule": "default"}]

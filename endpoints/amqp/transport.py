@@ -69,7 +69,8 @@ class AmqpTransport:
     ) -> None:
         self.bus = bus
         self.config = config
-        self.policy = policy or FailurePolicy()
+        # the policy given in code, else [amqp.on_failure] from the configuration
+        self.policy = policy or FailurePolicy.from_config(config.on_failure)
         self.publish_timeout = publish_timeout
         self.backoff_cap = backoff_cap
         self.topology = Topology.for_config(

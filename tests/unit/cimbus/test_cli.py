@@ -118,6 +118,18 @@ def test_routes_prints_the_example_table() -> None:
     assert "EndDeviceControls" in result.output and "MDMS, OMS, CIS" in result.output
 
 
+def test_routes_prints_the_amqp_failure_policy(tmp_path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[amqp]\nenabled = true\n[amqp.on_failure]\n"* EndDeviceEvents" = { first = "drop" }\n'
+    )
+    result = runner.invoke(app, ["routes", "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    assert "AMQP failure policy" in result.output
+    row = next(line for line in result.output.splitlines() if "EndDeviceEvents" in line)
+    assert "drop" in row and "dead_letter" in row and "configured" in row
+
+
 def test_routes_with_a_bad_config_exits_2_naming_it(tmp_path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[[routes]]\nverb = 'get'\nnoun = 'MeterReadings'\ntarget = 'NOPE'\n")

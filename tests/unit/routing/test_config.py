@@ -85,3 +85,42 @@ def test_missing_file_and_bad_env() -> None:
         Config.load("/nonexistent/cimbus.toml", env={})
     with pytest.raises(ConfigError, match="CIMBUS_SOAP_PORT='x' is not a whole number"):
         Config.load(None, env={"CIMBUS_SOAP_PORT": "x"})
+
+
+def test_amqp_failure_policy_table(tmp_path: Path) -> None:
+    f = tmp_path / "cimbus.toml"
+    f.write_text(
+        """
+[amqp]
+enabled = true
+[amqp.on_failure]
+default = { first = "dead_letter" }
+"created MeterReadings" = { redelivered = "drop" }
+"""
+    )
+    cfg = Config.load(f, env={})
+    assert dict(cfg.amqp.on_failure) == {
+        "default": (("first", "dead_letter"),),
+        "created MeterReadings": (("redelivered", "drop"),),
+    }
+    hash(cfg.amqp)  # still a value (frozen, hashable)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('"created MeterReadings" = { redelivered = "requeue" }', "would loop for ever"),
+        ('"created MeterReadings" = { first = "retry" }', "use one of requeue, dead_letter, drop"),
+        ('"MeterReadings" = { first = "drop" }', 'use "verb noun"'),
+        ('"fetched MeterReadings" = { first = "drop" }', "unknown verb 'fetched'"),
+        ('"created MeterReadings" = { second = "drop" }', "unknown key(s) second"),
+        ('"created MeterReadings" = "drop"', "must be a table"),
+    ],
+)
+def test_amqp_failure_policy_mistakes_are_named(tmp_path: Path, table: str, message: str) -> None:
+    f = tmp_path / "cimbus.toml"
+    f.write_text(f"[amqp]\nenabled = true\n[amqp.on_failure]\n{table}\n")
+    with pytest.raises(ConfigError) as info:
+        Config.load(f, env={})
+    assert message in str(info.value) and "[amqp.on_failure]" in str(info.value)
+    assert str(f) in str(info.value)

@@ -244,3 +244,29 @@ def test_deliver_batch_reports_per_delivery(address: str) -> None:
     )
     assert {(p.exchange, p.routing_key) for p in pub.sent} == {expected}
     assert [p.properties.message_id for p in pub.sent] == ["m0", "m1", "m2"]
+
+
+def test_the_failure_policy_comes_from_the_configuration() -> None:
+    """``[amqp.on_failure]`` (routes are data): a route configured to drop what failed twice
+    is dropped, another one configured to skip the retry is dead-lettered at once; the rest
+    keep the default (requeue, then dead-letter)."""
+    cfg = Config.from_mapping(
+        {
+            "amqp": {
+                "enabled": True,
+                "on_failure": {
+                    "get MeterReadings": {"first": "dead_letter"},
+                    "* EndDeviceEvents": {"redelivered": "drop"},
+                },
+            },
+            "systems": {"HES": {"transport": "amqp"}},
+        }
+    )
+    bus = FakeBus(cfg, fail_with=RuntimeError("disk full"))
+    pub = FakePublisher()
+    t = _transport(bus, pub)
+    assert t._on_message(_inbound()) == ACK  # get MeterReadings: dead-lettered at once
+    ((dead,),) = [pub.sent]
+    assert dead.exchange == "cimbus.dlx"
+    assert t.policy.decide("created", "EndDeviceEvents", redelivered=True) == "drop"
+    assert t.policy.decide("created", "MeterReadings", redelivered=False) == "requeue"
