@@ -332,6 +332,53 @@ def dlq_replay(
     raise typer.Exit(1 if failed else 0)
 
 
+store_app = typer.Typer(help="Store maintenance: retention (BUS-9).", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("prune")
+def store_prune(
+    config: Path | None = ConfigOption,
+    audit_days: float | None = typer.Option(
+        None, "--audit-days", min=0, help="Keep audit rows this many days (default: [store])."
+    ),
+    outbox_days: float | None = typer.Option(
+        None,
+        "--outbox-days",
+        min=0,
+        help="Keep delivered outbox entries and replayed dead letters this many days.",
+    ),
+    dedupe_days: float | None = typer.Option(
+        None,
+        "--dedupe-days",
+        min=0,
+        help="Keep processed MessageIDs and closed correlations this many days.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count, delete nothing."),
+) -> None:
+    """Delete rows older than the retention ([store] audit_days, outbox_days, dedupe_days, or
+    the options); 0 keeps a table for ever. A running cimbus prunes by itself every
+    [store] prune_every seconds."""
+    from routing.store import Retention
+
+    cfg, store = open_store(config)
+    retention = Retention(
+        audit_days=cfg.store.audit_days if audit_days is None else audit_days,
+        outbox_days=cfg.store.outbox_days if outbox_days is None else outbox_days,
+        dedupe_days=cfg.store.dedupe_days if dedupe_days is None else dedupe_days,
+    )
+    if not retention.active:
+        typer.echo(
+            "nothing to prune: no retention is set ([store] audit_days, outbox_days, "
+            "dedupe_days are 0 = keep for ever; or pass --audit-days etc.)"
+        )
+        return
+    counts = store.prune(retention, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    for table, n in counts.items():
+        typer.echo(f"{verb} {n:>8} {table}")
+
+
 def main() -> None:
     """Console-script entry point. A store that cannot be opened (BUS-9) is a one-line error
     and exit 1, not a traceback, whichever sub-command met it."""

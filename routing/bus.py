@@ -37,7 +37,7 @@ from .envelope import Envelope, utcnow
 from .errors import TargetTimeout, UnsupportedRequest
 from .pipeline import Exchange, Pipeline, default_steps
 from .routes import System
-from .store import Correlation, OutboxItem, OutboxRecord, Store
+from .store import Correlation, OutboxItem, OutboxRecord, Retention, Store
 from .transport import Delivery, Outbound, PermanentDeliveryError, deliver_all
 
 LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
@@ -144,6 +144,13 @@ class Bus:
         # confirmed outbox entries the outbox thread has not marked delivered yet
         self._delivered: list[int] = []
         self._delivered_since = 0.0
+        store_cfg = self.config.store
+        self.retention = Retention(
+            audit_days=store_cfg.audit_days,
+            outbox_days=store_cfg.outbox_days,
+            dedupe_days=store_cfg.dedupe_days,
+        )
+        self._last_prune = 0.0
 
     # ------------------------------------------------------------------ wiring
     def register_transport(self, outbound: Outbound) -> None:
@@ -442,6 +449,18 @@ class Bus:
             n += 1
         return n
 
+    def prune(self, *, dry_run: bool = False) -> dict[str, int]:
+        """Delete what ``[store] audit_days / outbox_days / dedupe_days`` let go (the outbox
+        worker does it every ``prune_every`` seconds; ``cimbus store prune`` on demand).
+        Returns the rows deleted per table."""
+        counts = self.store.prune(self.retention, dry_run=dry_run)
+        if any(counts.values()) and not dry_run:
+            self.log.info(
+                "retention: deleted %s",
+                ", ".join(f"{n} {table}" for table, n in counts.items() if n),
+            )
+        return counts
+
     def _flush_delivered(self, *, force: bool = False) -> None:
         """Mark the deferred confirmed entries delivered (one statement): when there are
         many, when the oldest waited ``DELIVERED_FLUSH`` seconds, or when forced (idle, stop)."""
@@ -469,6 +488,11 @@ class Bus:
                 if now - self._last_sweep > 1.0:
                     self._last_sweep = now
                     self.sweep_timeouts()
+                if self.retention.active and (
+                    not self._last_prune or now - self._last_prune >= self.config.store.prune_every
+                ):
+                    self._last_prune = now
+                    self.prune()
             except Exception:
                 self.log.exception("outbox worker error; retrying")
                 handled = 0

@@ -57,6 +57,13 @@ class StoreConfig:
     url: str = "sqlite:///cimbus.db"
     payload_policy: str = "failed"  # all | failed | none
     max_payload_bytes: int = 1_000_000
+    # retention (routing/store/_retention.py): days kept, 0 = for ever (the default)
+    audit_days: float = 0.0  # audit rows
+    outbox_days: float = 0.0  # delivered / dead-lettered outbox entries, replayed dead letters
+    dedupe_days: float = (
+        0.0  # processed MessageIDs (the de-duplication window), closed correlations
+    )
+    prune_every: float = 3600.0  # seconds between the outbox worker's prunes (when any is set)
 
 
 @dataclass(frozen=True)
@@ -279,6 +286,11 @@ class Config:
         where = self.source
         if self.store.payload_policy not in ("all", "failed", "none"):
             raise ConfigError(f"{where}: [store] payload_policy must be all, failed or none")
+        for key in ("audit_days", "outbox_days", "dedupe_days"):
+            if getattr(self.store, key) < 0:
+                raise ConfigError(f"{where}: [store] {key} must be 0 (keep for ever) or more")
+        if self.store.prune_every <= 0:
+            raise ConfigError(f"{where}: [store] prune_every must be a positive number of seconds")
         scheme = urlparse(self.store.url).scheme
         if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
             raise ConfigError(

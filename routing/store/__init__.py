@@ -32,6 +32,7 @@ SQLAlchemy 2 and alembic only: nothing here imports a transport, a simulator or 
 docs/store.md describes the tables, the outbox semantics and how to add a migration.
 """
 
+from ._retention import Retention
 from ._smt import UsagePoint
 from .records import (
     AuditEntry,
@@ -55,6 +56,7 @@ __all__ = [
     "DeadLetterRecord",
     "OutboxItem",
     "OutboxRecord",
+    "Retention",
     "Store",
     "StoreUnavailable",
     "UsagePoint",

@@ -20,6 +20,7 @@ from ._deadletters import DeadLetterMixin
 from ._dedupe import DedupeMixin
 from ._engine import make_engine, parse_url, sqlite_file
 from ._outbox import OutboxMixin
+from ._retention import RetentionMixin
 from ._smt import SmtMixin
 
 DEFAULT_URL = "sqlite:///cimbus.db"
@@ -40,7 +41,14 @@ def unavailable(exc: BaseException) -> bool:
 
 
 class Store(
-    AuditMixin, DedupeMixin, OutboxMixin, CorrelationMixin, DeadLetterMixin, SmtMixin, BatchMixin
+    AuditMixin,
+    DedupeMixin,
+    OutboxMixin,
+    CorrelationMixin,
+    DeadLetterMixin,
+    SmtMixin,
+    BatchMixin,
+    RetentionMixin,
 ):
     """The audit ledger, MessageID de-duplication, outbox, correlation table and dead letters,
     plus the SMT on-demand-read state (registry, VEE postings, throttle: ``_smt.py``).

@@ -18,6 +18,7 @@ from tests.conftest import in_ci
 # the shared store behaviours (tests/unit/routing/store/contract.py) get pytest's assert messages
 pytest.register_assert_rewrite("tests.unit.routing.store.contract")
 pytest.register_assert_rewrite("tests.unit.routing.store.contract_batch")
+pytest.register_assert_rewrite("tests.unit.routing.store.contract_retention")
 
 POSTGRES_URL = os.environ.get(
     "CIMBUS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -32,6 +32,7 @@ from tests.unit.routing.store.contract import (
     item,
 )
 from tests.unit.routing.store.contract_batch import BatchContract
+from tests.unit.routing.store.contract_retention import RetentionContract
 
 pytestmark = pytest.mark.broker
 
@@ -108,6 +109,10 @@ class TestDedupePostgres(DedupeContract):
 
 class TestOutboxPostgres(OutboxContract):
     """REL-1 outbox on PostgreSQL."""
+
+
+class TestRetentionPostgres(RetentionContract):
+    """Retention (BUS-9, REL-1 de-duplication window) on PostgreSQL."""
 
 
 class TestCorrelationPostgres(CorrelationContract):

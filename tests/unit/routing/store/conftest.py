@@ -17,6 +17,7 @@ from routing.store import Store
 # the shared store behaviours (tests/unit/routing/store/contract.py) get pytest's assert messages
 pytest.register_assert_rewrite("tests.unit.routing.store.contract")
 pytest.register_assert_rewrite("tests.unit.routing.store.contract_batch")
+pytest.register_assert_rewrite("tests.unit.routing.store.contract_retention")
 
 
 @pytest.fixture(scope="session")
