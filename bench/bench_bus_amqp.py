@@ -18,13 +18,16 @@ baseline's; the number with cimbus inside this process is printed for comparison
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,8 +201,36 @@ def serve_cimbus(mapping: dict) -> None:
     print(json.dumps(counts), flush=True)
 
 
+PG_ADMIN = os.environ.get(
+    "CIMBUS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextlib.contextmanager
+def _postgres_store() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for one measurement (its URL), dropped afterwards; None
+    when PostgreSQL does not answer."""
+    import sqlalchemy as sa
+
+    name = f"cimbus_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except Exception:
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def through_cimbus(
-    bodies: list[bytes], *, own_process: bool = True, workers: int = 1
+    bodies: list[bytes], *, own_process: bool = True, workers: int = 1, store_url: str | None = None
 ) -> tuple[float, dict[str, int]]:
     """Client -> cimbus.in -> cimbus -> MDMS queue -> consumer; messages per second.
 
@@ -212,7 +243,7 @@ def through_cimbus(
 
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     tmp = Path(tempfile.mkdtemp(prefix="cimbus-bench-amqp-"))
-    mapping = _cimbus_config(prefix, f"sqlite:///{tmp}/bench.db")
+    mapping = _cimbus_config(prefix, store_url or f"sqlite:///{tmp}/bench.db")
     children: list[subprocess.Popen] = []
     bus = transport = None
     if own_process:
@@ -321,6 +352,11 @@ def bench_amqp(n: int) -> bool:
     routed, counts = through_cimbus(bodies)
     scaled, _ = through_cimbus(bodies, workers=2)
     inproc, _ = through_cimbus(bodies, own_process=False)
+    on_pg: dict[int, float] = {}
+    for workers in (1, 2):  # the production path: several workers on PostgreSQL
+        with _postgres_store() as url:
+            if url is not None:
+                on_pg[workers], _ = through_cimbus(bodies, workers=workers, store_url=url)
     raw = max(raw_before, raw_pika(bodies))  # the better of two baseline runs (conservative)
     ratio = routed / raw
     print(f"AMQP CreatedMeterReadings ({len(bodies[0])} bytes) x {n}")
@@ -332,6 +368,13 @@ def bench_amqp(n: int) -> bool:
     print(
         f"  (cimbus inside the load generator's process {inproc:>8,.0f} msg/s   {inproc / raw:.2f}x)"
     )
+    for workers, rate in on_pg.items():
+        print(
+            f"  {workers} cimbus worker{'s' if workers > 1 else ' '} on PostgreSQL           "
+            f"{rate:>8,.0f} msg/s   {rate / raw:.2f}x"
+        )
+    if not on_pg:
+        print("  (PostgreSQL not reachable: the PostgreSQL runs were skipped)")
     print(
         f"  bare pika relay, no router code          {relay:>8,.0f} msg/s   {relay / raw:.2f}x"
         "   (with confirms: the ceiling of any router here)"
