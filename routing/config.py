@@ -300,6 +300,15 @@ class Config:
             raise ConfigError(f"{where}: [soap] port {self.soap.port} is not a TCP port")
         if self.soap.workers < 1:
             raise ConfigError(f"{where}: [soap] workers must be at least 1")
+        if self.soap.workers > 1 and self.mqtt.enabled:
+            # every worker process builds the whole runtime, MQTT included: they would all
+            # open the inbound session with the same client id and take it from each other
+            raise ConfigError(
+                f"{where}: [soap] workers = {self.soap.workers} with [mqtt] enabled: every "
+                f"worker process would open the MQTT inbound session as client "
+                f"{self.mqtt.client_id!r} and take it over from the others; run MQTT in one "
+                "process (workers = 1) and scale out with AMQP (docs/operations.md)"
+            )
         if self.bus.embedded_consumers < 1:
             raise ConfigError(f"{where}: [bus] embedded_consumers must be at least 1")
         if urlparse(self.amqp.url).scheme not in ("amqp", "amqps"):

@@ -48,6 +48,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from routing.transport import DeliveryError, PermanentDeliveryError
 
 log = logging.getLogger("cimbus.mqtt")
+SESSION_TAKEN_OVER = 0x8E  # MQTT 5 DISCONNECT reason: another connection took the session
 
 Handler = Callable[[mqtt.MQTTMessage], None]
 
@@ -345,10 +346,24 @@ class Connection:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self._connected.clear()
-        if not self._closing:
-            log.warning(
-                "%s: disconnected from %s (%s); reconnecting", self.name, self.address, reason_code
+        if self._closing:
+            return
+        if getattr(reason_code, "value", reason_code) == SESSION_TAKEN_OVER:
+            # another client connected with our client id: two cimbus processes (or a system)
+            # sharing one; they would take the session from each other for ever
+            log.error(
+                "%s: the broker %s gave this client's session (client id %r) to another "
+                "connection with the same client id; every process needs its own [mqtt] "
+                "client_id, and cimbus's MQTT inbound runs in one process "
+                "(docs/operations.md); reconnecting",
+                self.name,
+                self.address,
+                self.client_id,
             )
+            return
+        log.warning(
+            "%s: disconnected from %s (%s); reconnecting", self.name, self.address, reason_code
+        )
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
         handler = self._handler_for(message.topic)

@@ -124,3 +124,12 @@ def test_amqp_failure_policy_mistakes_are_named(tmp_path: Path, table: str, mess
         Config.load(f, env={})
     assert message in str(info.value) and "[amqp.on_failure]" in str(info.value)
     assert str(f) in str(info.value)
+
+
+def test_soap_workers_with_mqtt_are_refused_naming_why() -> None:
+    """Every SOAP worker process builds the whole runtime: with MQTT they would share one
+    inbound client id and take the session from each other."""
+    with pytest.raises(ConfigError) as info:
+        Config.from_mapping({"soap": {"workers": 2}, "mqtt": {"enabled": True}})
+    assert "client 'cimbus'" in str(info.value) and "take it over" in str(info.value)
+    Config.from_mapping({"soap": {"workers": 2}, "amqp": {"enabled": True}})  # AMQP scales out

@@ -324,3 +324,19 @@ def test_inbox_capacity_is_the_receive_maximum() -> None:
     assert props.ReceiveMaximum == 7 and props.SessionExpiryInterval == 0
     persistent = Connection("mqtt://127.0.0.1:1", "unit", session_expiry=3600)
     assert persistent.persistent and persistent._connect_properties().SessionExpiryInterval == 3600
+
+
+def test_a_session_taken_over_names_the_client_id_clash(caplog: pytest.LogCaptureFixture) -> None:
+    """Two processes with one client id take the session from each other for ever: the
+    disconnect says so (0x8E Session taken over), not just "disconnected"."""
+    conn = _conn()
+    taken = ReasonCode(PacketTypes.DISCONNECT, identifier=0x8E)
+    with caplog.at_level("WARNING", logger="cimbus.mqtt"):
+        conn._on_disconnect(None, None, None, taken, None)
+        conn._on_disconnect(
+            None, None, None, ReasonCode(PacketTypes.DISCONNECT, identifier=0x8B), None
+        )
+    clash, other = caplog.records
+    assert clash.levelname == "ERROR"
+    assert "same client id" in clash.getMessage() and "'unit'" in clash.getMessage()
+    assert other.levelname == "WARNING" and "reconnecting" in other.getMessage()
