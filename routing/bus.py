@@ -150,7 +150,6 @@ class Bus:
             outbox_days=store_cfg.outbox_days,
             dedupe_days=store_cfg.dedupe_days,
         )
-        self._last_prune = 0.0
 
     # ------------------------------------------------------------------ wiring
     def register_transport(self, outbound: Outbound) -> None:
@@ -450,9 +449,9 @@ class Bus:
         return n
 
     def prune(self, *, dry_run: bool = False) -> dict[str, int]:
-        """Delete what ``[store] audit_days / outbox_days / dedupe_days`` let go (the outbox
-        worker does it every ``prune_every`` seconds; ``cimbus store prune`` on demand).
-        Returns the rows deleted per table."""
+        """Delete what ``[store] audit_days / outbox_days / dedupe_days`` let go (a running
+        bus does it in its retention thread every ``prune_every`` seconds; ``cimbus store
+        prune`` on demand). Returns the rows deleted per table."""
         counts = self.store.prune(self.retention, dry_run=dry_run)
         if any(counts.values()) and not dry_run:
             self.log.info(
@@ -460,6 +459,17 @@ class Bus:
                 ", ".join(f"{n} {table}" for table, n in counts.items() if n),
             )
         return counts
+
+    def _retention_loop(self) -> None:
+        """Prune at start-up, then every ``prune_every`` seconds, in a thread of its own: a
+        first prune of a large backlog (many chunks) must not hold up the outbox worker's
+        deliveries."""
+        while not self._stop.is_set():
+            try:
+                self.prune()
+            except Exception:
+                self.log.exception("retention: prune failed; trying again later")
+            self._stop.wait(self.config.store.prune_every)
 
     def _flush_delivered(self, *, force: bool = False) -> None:
         """Mark the deferred confirmed entries delivered (one statement): when there are
@@ -488,11 +498,6 @@ class Bus:
                 if now - self._last_sweep > 1.0:
                     self._last_sweep = now
                     self.sweep_timeouts()
-                if self.retention.active and (
-                    not self._last_prune or now - self._last_prune >= self.config.store.prune_every
-                ):
-                    self._last_prune = now
-                    self.prune()
             except Exception:
                 self.log.exception("outbox worker error; retrying")
                 handled = 0
@@ -517,6 +522,12 @@ class Bus:
             t = threading.Thread(target=self._outbox_loop, name="cimbus-outbox", daemon=True)
             t.start()
             self._threads.append(t)
+            if self.retention.active:
+                r = threading.Thread(
+                    target=self._retention_loop, name="cimbus-retention", daemon=True
+                )
+                r.start()
+                self._threads.append(r)
         return self
 
     def stop(self) -> None:

@@ -63,7 +63,7 @@ class StoreConfig:
     dedupe_days: float = (
         0.0  # processed MessageIDs (the de-duplication window), closed correlations
     )
-    prune_every: float = 3600.0  # seconds between the outbox worker's prunes (when any is set)
+    prune_every: float = 3600.0  # seconds between a running bus's prunes (when any is set)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Retention as configured ([store] audit_days, outbox_days, dedupe_days, prune_every): the
-outbox worker of a running cimbus prunes by itself; ``cimbus store prune`` does it on
+retention thread of a running cimbus prunes by itself; ``cimbus store prune`` does it on
 demand (BUS-9, REL-1 de-duplication window)."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def test_a_running_bus_prunes_by_itself(tmp_path: Path) -> None:
     bus.store.migrate()
     bus.store.record(_entry("old", 45))
     bus.store.record(_entry("young", 1))
-    with bus:  # the outbox worker starts: it prunes at once, then every prune_every
+    with bus:  # the retention thread starts: it prunes at once, then every prune_every
         wait_until(lambda: len(bus.store.audit(limit=10)) == 1, "the old audit row to go")
         bus.store.record(_entry("old-2", 31))
         wait_until(lambda: len(bus.store.audit(limit=10)) == 1, "the next prune")
