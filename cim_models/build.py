@@ -11,7 +11,6 @@ Element order follows the XSDs, so what it builds validates.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from . import namespaces as ns
+from .ids import new_message_id
 from .safexml import parse_bytes
 
 MSG = ns.MSG_NS
@@ -146,7 +146,7 @@ def build_message(
         _sub(user, MSG, "UserID", user_id)
         if organization:
             _sub(user, MSG, "Organization", organization)
-    _sub(header, MSG, "MessageID", message_id or str(uuid.uuid4()))
+    _sub(header, MSG, "MessageID", message_id or new_message_id())
     if correlation_id:
         _sub(header, MSG, "CorrelationID", correlation_id)
     if comment:
@@ -294,7 +294,7 @@ def build_reply(
     payload), e.g. the acknowledgement of every event (BUS-7): the same bytes from a template
     made once per shape, about ten times cheaper. Values it cannot paste as they are take
     :func:`build_message`."""
-    message_id = message_id or str(uuid.uuid4())
+    message_id = message_id or new_message_id()
     timestamp = timestamp or now_iso()
     values = [timestamp, source, message_id, correlation_id]
     if not all(v is None or _plain(v) for v in values) or not _plain(result):

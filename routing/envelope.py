@@ -9,20 +9,16 @@ transport message with its own reply address (AMQP ``reply_to``, MQTT response t
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cim_models import namespaces as ns
 from cim_models.codec import CimMessage
+from cim_models.ids import new_message_id as new_message_id  # re-exported: the steps use it
 
 REQUEST_VERBS = frozenset(ns.REQUEST_VERBS) | {"get"}
 EVENT_VERBS = frozenset(ns.EVENT_VERBS)
-
-
-def new_message_id() -> str:
-    return str(uuid.uuid4())
 
 
 def utcnow() -> datetime:

@@ -24,6 +24,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from cim_models.ids import new_message_id
 from endpoints.embedded import message_id_of
 
 from ..client import Handler, ReplyTimeout
@@ -102,7 +103,7 @@ class AmqpClient:
         (answers to this client's other concurrent requests are kept for them)."""
         deadline = time.monotonic() + timeout
         self._ensure_replies(timeout)
-        message_id = message_id_of(body) or str(uuid.uuid4())
+        message_id = message_id_of(body) or new_message_id()
         with self._cond:
             self._waiting.add(message_id)
         try:
@@ -124,7 +125,7 @@ class AmqpClient:
 
     def send(self, body: bytes) -> None:
         """Publish to cimbus (confirmed by RabbitMQ) without waiting for cimbus's answer."""
-        self._publish_in(body, message_id=message_id_of(body) or str(uuid.uuid4()), reply_to=None)
+        self._publish_in(body, message_id=message_id_of(body) or new_message_id(), reply_to=None)
 
     def _publish_in(self, body: bytes, *, message_id: str, reply_to: str | None) -> None:
         fields = WireFields.from_body(body, message_id=message_id, reply_to=reply_to)
@@ -208,7 +209,7 @@ class AmqpClient:
         fields = WireFields.from_body(reply, correlation_id=m.fields.message_id)
         fields = replace(
             fields,
-            message_id=fields.message_id or str(uuid.uuid4()),
+            message_id=fields.message_id or new_message_id(),
             source=fields.source or self.system,
         )
         exchange, key = self.topology.route(to, fields.verb, fields.noun)

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from cim_models.ids import new_message_id
 from endpoints.embedded import message_id_of
 from routing.envelope import EVENT_VERBS
 from routing.transport import Delivery
@@ -267,7 +267,7 @@ class AmqpTransport:
     def _reply_fields(self, m: Inbound, ex: Any) -> WireFields:
         env = ex.envelope
         return WireFields(
-            message_id=message_id_of(ex.reply) or str(uuid.uuid4()),
+            message_id=message_id_of(ex.reply) or new_message_id(),
             correlation_id=(env.message_id if env else None) or m.fields.message_id,
             verb="reply",
             noun=(env.noun if env else "") or m.fields.noun,

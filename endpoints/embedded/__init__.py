@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 
+from cim_models.ids import new_message_id
 from routing.bus import Bus
 from routing.transport import Delivery as OutDelivery
 from routing.transport import DeliveryError
@@ -96,7 +97,7 @@ class EmbeddedTransport:
                 m.reply_to,
                 Message(
                     body=ex.reply,
-                    message_id=str(uuid.uuid4()),
+                    message_id=new_message_id(),
                     correlation_id=(env.message_id if env else None) or m.message_id,
                     type=f"reply{env.noun if env else ''}",
                     headers={
@@ -152,7 +153,7 @@ class EmbeddedClient:
     def request(self, body: bytes, timeout: float = 30.0) -> bytes:
         """Send to cimbus and wait for the answer whose correlation_id is this message's
         MessageID (answers to other concurrent requests of this client are kept for them)."""
-        message_id = message_id_of(body) or str(uuid.uuid4())
+        message_id = message_id_of(body) or new_message_id()
         self.broker.publish(
             INBOUND,
             Message(
@@ -183,7 +184,7 @@ class EmbeddedClient:
     def send(self, body: bytes) -> None:
         self.broker.publish(
             INBOUND,
-            Message(body=body, message_id=str(uuid.uuid4()), headers={"source": self.system}),
+            Message(body=body, message_id=new_message_id(), headers={"source": self.system}),
         )
 
     def serve(self, handler: Handler) -> None:
@@ -194,7 +195,7 @@ class EmbeddedClient:
                     d.message.reply_to or INBOUND,
                     Message(
                         body=reply,
-                        message_id=str(uuid.uuid4()),
+                        message_id=new_message_id(),
                         correlation_id=d.message.message_id,
                         headers={"source": self.system},
                     ),

@@ -25,6 +25,8 @@ from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 
+from cim_models.ids import new_message_id
+
 from ..client import Handler, ReplyTimeout
 from ..embedded import message_id_of
 from ._connection import Connection
@@ -104,7 +106,7 @@ class MqttClient:
     def request(self, body: bytes, timeout: float = 30.0, *, device: str | None = None) -> bytes:
         """Send to cimbus and wait for the answer correlated to this message's MessageID."""
         conn = self._request_connection()
-        message_id = message_id_of(body) or str(uuid.uuid4())
+        message_id = message_id_of(body) or new_message_id()
         props = MessageProperties.from_body(
             body, response_topic=self.reply_topic, correlation_data=message_id.encode()
         )

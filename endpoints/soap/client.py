@@ -19,8 +19,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -30,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from cim_models import namespaces as ns
 from cim_models.build import build_message
 from cim_models.errors import CodecError
+from cim_models.ids import new_message_id
 from cim_models.safexml import DEFAULT_LIMITS, Limits, parse_bytes
 
 from ..client import Handler, ReplyTimeout
@@ -154,7 +153,7 @@ def _system_app(handler: Handler, system: str, limits: Limits) -> FastAPI:
                 "reply",
                 header_field(root, "Noun") or "Unknown",
                 correlation_id=header_field(root, "MessageID"),
-                message_id=str(uuid.uuid4()),
+                message_id=new_message_id(),
                 source=system,
                 result="OK",
             )

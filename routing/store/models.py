@@ -95,7 +95,6 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_status_lease_until", "status", "lease_until"),
-        Index("ix_outbox_message_id", "message_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -711,6 +711,30 @@ class PersistenceContract:
         assert new.record_vee_end("E1", T0) and new.last_vee_end("E1") == T0
         assert new.odr_reserve("E1", "read", "2025-03-01", limit=1, now=T0, expires_at=at(60))
 
+    def test_upgrade_from_0003_drops_the_unused_outbox_index_and_keeps_the_queue(
+        self, make_empty_store: MakeStore
+    ) -> None:
+        """0004 drops ix_outbox_message_id (no query used it; it cost an index page per
+        outbox entry): entries queued before the upgrade are still claimed and delivered."""
+        old = make_empty_store()
+        old.migrate("0003")
+        old.enqueue(item(message_id="queued-before-0004"))
+        assert "ix_outbox_message_id" in {
+            i["name"] for i in sa.inspect(old._engine).get_indexes("outbox")
+        }
+        old.close()
+
+        new = make_empty_store()
+        new.migrate()
+        assert new.schema_revision() == head_revision()
+        indexes = {i["name"] for i in sa.inspect(new._engine).get_indexes("outbox")}
+        assert "ix_outbox_message_id" not in indexes
+        assert {"ix_outbox_status_next_attempt_at", "ix_outbox_status_lease_until"} <= indexes
+        [o] = new.claim_due("w1", now=at(0))
+        assert o.message_id == "queued-before-0004"
+        new.mark_delivered(o.id)
+        assert new.claim_due("w1", now=at(60)) == []
+
     def test_migrate_twice_is_harmless(self, store: Store) -> None:
         store.record(entry())
         store.migrate()
