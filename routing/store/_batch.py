@@ -10,6 +10,14 @@ runs at once as usual. Nothing is committed before the block ends, and nothing a
 raises: the durability guarantees are those of one ``transaction()``.
 
 Inside a batch ``record`` and ``enqueue`` return 0 (the row id is only known at commit).
+
+On SQLite a batch holds the database's write lock from its first statement (``BEGIN
+IMMEDIATE``) to its commit, so nobody else can insert a MessageID in between: there
+``claim_many`` only looks the keys up, and the rows of the keys it won are inserted at the end,
+each with its stored reply, in one executemany. Inserting a small row at the start and growing
+it by a 1 KB reply at the end split the table's last page nearly every batch (3.7 of the 35 WAL
+pages a batch of 4 wrote; bench/README.md, fourth round). PostgreSQL has no such lock: there the
+claim is the ``INSERT .. ON CONFLICT DO NOTHING RETURNING`` itself.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ class PendingWrites:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     replies: list[dict[str, Any]] = field(default_factory=list)
     claimed: set[tuple[str, str]] = field(default_factory=set)
+    #: SQLite: keys won by ``claim_many`` whose row is inserted when the batch ends (with
+    #: the reply, if one is remembered meanwhile) -> the claim time
+    deferred: dict[tuple[str, str], datetime] = field(default_factory=dict)
     #: ``batch(claim_for=worker)``: the outbox entries are written already claimed by that
     #: worker (lease ``lease_seconds``) and, once committed, listed in ``created``
     claim_for: str | None = None
@@ -118,7 +129,7 @@ class BatchMixin(StoreBase):
     def _flush_pending(self, pending: PendingWrites) -> list[OutboxRecord]:
         """Write what the batch collected; returns the outbox entries claimed for
         ``pending.claim_for`` (empty without it)."""
-        if not (pending.audit or pending.outbox or pending.replies):
+        if not (pending.audit or pending.outbox or pending.replies or pending.deferred):
             return []
         if pending.claim_for is not None and pending.outbox:
             lease = utcnow() + timedelta(seconds=pending.lease_seconds)
@@ -134,6 +145,7 @@ class BatchMixin(StoreBase):
         if pending.claim_for is not None and ids is not None:
             created = [_record(values, i) for values, i in zip(pending.outbox, ids, strict=True)]
         pending.audit, pending.outbox, pending.replies = [], [], []
+        pending.deferred = {}
         return created
 
     def _core_flush(self, conn: Any, pending: PendingWrites) -> list[int] | None:
@@ -162,16 +174,22 @@ class BatchMixin(StoreBase):
         if not wanted:
             return set()
         now = utcnow()
+        pending = self._pending()
         with self._session() as s:
             conn = s.connection()
-            if self._engine.dialect.name == "sqlite":
+            if self._engine.dialect.name == "sqlite" and pending is not None:
+                # under the batch's write lock: look up now, insert when the batch ends
+                taken = _sqlite_known(conn, list(wanted)) | set(pending.deferred)
+                rows = [k for k in wanted if k not in taken]
+                for k in rows:
+                    pending.deferred[k] = now
+            elif self._engine.dialect.name == "sqlite":
                 rows = _sqlite_claim(conn, list(wanted), now)
             else:
                 params = [{"mid": mid, "src": src, "now": now} for mid, src in wanted]
                 claim, _remember = self._dedupe_statements()  # type: ignore[attr-defined]
                 rows = conn.execute(claim, params).all()
         won = {(r[0], r[1]) for r in rows}
-        pending = self._pending()
         if pending is not None:
             pending.claimed |= won
         return {wanted[k] for k in won if k in wanted}
@@ -296,6 +314,12 @@ _SQLITE_REMEMBER = (
 )
 
 
+_SQLITE_CLAIMED = (
+    "INSERT INTO processed_messages (message_id, source, received_at, reply, replied_at) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+
 def _driver(conn: Any) -> Any:
     """The sqlite3 connection under a SQLAlchemy Connection (in its open transaction)."""
     return conn.connection.driver_connection
@@ -328,24 +352,48 @@ def _sqlite_flush(conn: Any, pending: PendingWrites) -> list[int] | None:
                     "WHERE claimed_by = ? AND lease_until = ? AND status = 'claimed'",
                     (pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
                 )
-    if pending.replies:
-        db.executemany(
-            _SQLITE_REMEMBER,
-            [
-                (
-                    p["mid"],
-                    p["src"],
-                    _sqlite_datetime(p["now"]),
-                    p["reply"],
-                    _sqlite_datetime(p["now"]),
-                )
-                for p in pending.replies
-            ],
-        )
+    if pending.replies or pending.deferred:
+        # a deferred claim's row is inserted whole: with its reply (the last one remembered
+        # wins, as with the upsert) or without one
+        deferred: dict[tuple[str, str], list[Any]] = {
+            k: [k[0], k[1], _sqlite_datetime(at), None, None] for k, at in pending.deferred.items()
+        }
+        upserts = []
+        for p in pending.replies:
+            row = deferred.get((p["mid"], p["src"]))
+            if row is not None:
+                row[3], row[4] = p["reply"], _sqlite_datetime(p["now"])
+            else:
+                stamp = _sqlite_datetime(p["now"])
+                upserts.append((p["mid"], p["src"], stamp, p["reply"], stamp))
+        if deferred:
+            db.executemany(_SQLITE_CLAIMED, list(deferred.values()))
+        if upserts:
+            db.executemany(_SQLITE_REMEMBER, upserts)
     if pending.audit:
         sql, row = _SQLITE_AUDIT
         db.executemany(sql, [row(v) for v in pending.audit])
     return ids
+
+
+def _sqlite_known(conn: Any, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``keys`` are in ``processed_messages`` already."""
+    # "message_id IN (...)" searches the unique index once per ID; a row-value
+    # "(message_id, source) IN (VALUES ...)" would scan the whole index (query plan checked)
+    wanted = set(keys)
+    found: set[tuple[str, str]] = set()
+    ids = list({mid for mid, _src in keys})
+    for i in range(0, len(ids), 500):  # well under SQLite's limit of bound variables
+        chunk = ids[i : i + 500]
+        sql = (
+            "SELECT message_id, source FROM processed_messages WHERE message_id IN ("
+            + ", ".join("?" for _ in chunk)
+            + ")"
+        )
+        for row in _driver(conn).execute(sql, chunk).fetchall():
+            if (row[0], row[1]) in wanted:
+                found.add((row[0], row[1]))
+    return found
 
 
 def _sqlite_claim(conn: Any, keys: list[tuple[str, str]], now: datetime) -> list[Any]:

@@ -57,9 +57,13 @@ class DedupeMixin(StoreBase):
     def claim_message_id(self, message_id: str, source: str | None) -> bool:
         """True the first time (MessageID, Source) is seen, False for a duplicate."""
         pending = self._pending()
-        if pending is not None and (message_id, _key(source)) in pending.claimed:
-            pending.claimed.discard((message_id, _key(source)))  # won by claim_many: once
-            return True
+        if pending is not None:
+            key = (message_id, _key(source))
+            if key in pending.claimed:
+                pending.claimed.discard(key)  # won by claim_many: once
+                return True
+            if key in pending.deferred:  # claimed in this batch, row written at its end
+                return False
         with self._session() as s:  # a row comes back only when this call inserted it
             conn = s.connection()
             if self._engine.dialect.name == "sqlite":  # plain SQL, as in a batch's claims
@@ -72,6 +76,9 @@ class DedupeMixin(StoreBase):
 
     def is_known_message(self, message_id: str, source: str | None) -> bool:
         """Whether (MessageID, Source) was claimed or answered before (a duplicate)."""
+        pending = self._pending()
+        if pending is not None and (message_id, _key(source)) in pending.deferred:
+            return True
         with self._session(read=True) as s:
             found = s.scalar(
                 select(ProcessedMessage.id).where(

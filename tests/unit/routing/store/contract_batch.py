@@ -59,6 +59,58 @@ class BatchContract:
         assert store.claim_message_id("r-1", "CIS") is False
         assert store.is_known_message("r-2", None)
 
+    def test_a_key_claimed_in_a_batch_is_taken_for_the_rest_of_it(self, store: Store) -> None:
+        """On SQLite the row of a key won by claim_many is only written at the batch's end
+        (with its reply); inside the batch it must already count as claimed."""
+        with store.batch():
+            assert store.claim_many([("k-1", "CIS"), ("k-2", "CIS")]) == {
+                ("k-1", "CIS"),
+                ("k-2", "CIS"),
+            }
+            assert store.claim_many([("k-1", "CIS")]) == set()  # again in the same batch
+            assert store.claim_message_id("k-1", "CIS") is True  # the pipeline's own claim
+            assert store.claim_message_id("k-1", "CIS") is False  # any other: a duplicate
+            assert store.is_known_message("k-2", "CIS") is True
+            store.remember_reply("k-1", "CIS", b"<first/>")
+            store.remember_reply("k-1", "CIS", b"<last/>")  # the last one wins
+        assert store.stored_reply("k-1", "CIS") == b"<last/>"
+        assert store.is_known_message("k-2", "CIS") and store.stored_reply("k-2", "CIS") is None
+        assert store.claim_message_id("k-2", "CIS") is False
+        assert store.claim_many([("k-1", "CIS"), ("k-2", "CIS"), ("k-3", "CIS")]) == {
+            ("k-3", "CIS")
+        }
+
+    def test_a_batch_and_another_store_never_both_win_a_key(self, make_store: MakeStore) -> None:
+        """Two stores on one database (two workers): whoever claims a key second loses it,
+        whether the first claim is still in an open batch or committed."""
+        import threading
+
+        first, second = make_store(), make_store()
+        results: dict[str, object] = {}
+        in_batch = threading.Event()
+        release = threading.Event()
+
+        def batch_claim() -> None:
+            with first.batch():
+                results["batch"] = first.claim_many([("shared", "CIS")])
+                in_batch.set()
+                release.wait(10)
+
+        def other_claim() -> None:
+            in_batch.wait(10)
+            results["other"] = second.claim_message_id("shared", "CIS")
+
+        t1 = threading.Thread(target=batch_claim)
+        t2 = threading.Thread(target=other_claim)
+        t1.start()
+        t2.start()
+        in_batch.wait(10)
+        t2.join(0.3)  # the other claim waits for the batch's transaction
+        release.set()
+        t1.join(20)
+        t2.join(20)
+        assert results == {"batch": {("shared", "CIS")}, "other": False}
+
     def test_claim_many_reports_only_the_keys_it_won(self, store: Store) -> None:
         assert store.claim_message_id("old", "HES") is True
         won = store.claim_many([("old", "HES"), ("new", "HES"), ("new", "HES"), ("x", None)])
