@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from ._base import StoreBase
 from ._types import as_utc
-from .models import AuditRow
+from .models import AUDIT_THREAD, AuditRow
 from .records import FAILURE_RESULTS, AuditEntry, AuditRecord
 
 PAYLOAD_POLICIES = ("all", "failed", "none")
@@ -87,18 +87,21 @@ class AuditMixin(StoreBase):
         ``correlation_id``, plus the rows answering any of those (their CorrelationID is one of
         the first rows' MessageIDs: e.g. the acknowledgement of a forwarded async reply)."""
         with self._session(read=True) as s:
+            # written so that each term matches one of the two indexes (see AuditRow):
+            # "message_id = X or correlation_id = X" is the same set of rows
+            answered = AuditRow.correlation_id.is_not(None)
             first = s.scalars(
                 select(AuditRow).where(
                     or_(
-                        AuditRow.message_id == correlation_id,
-                        AuditRow.correlation_id == correlation_id,
+                        correlation_id == AUDIT_THREAD,
+                        and_(AuditRow.message_id == correlation_id, answered),
                     )
                 )
             ).all()
             rows = {r.id: r for r in first}
             ids = {r.message_id for r in first if r.message_id} - {correlation_id}
-            if ids:
-                more = s.scalars(select(AuditRow).where(AuditRow.correlation_id.in_(ids)))
+            if ids:  # "correlation_id in ids"
+                more = s.scalars(select(AuditRow).where(AUDIT_THREAD.in_(ids), answered))
                 rows.update((r.id, r) for r in more)
             ordered = sorted(rows.values(), key=lambda r: (r.received_at, r.id))
             return [_audit_record(r) for r in ordered]

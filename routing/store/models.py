@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,14 +43,18 @@ class Base(DeclarativeBase):
 
 
 class AuditRow(Base):
-    """BUS-9: the ledger; ``trail()`` follows an exchange through message_id/correlation_id."""
+    """BUS-9: the ledger; ``trail()`` follows an exchange through message_id/correlation_id.
+
+    Two indexes find a row by either ID (revision 0005): ``ix_audit_thread`` on
+    ``coalesce(correlation_id, message_id)`` (the ID of the exchange a row belongs to: its
+    CorrelationID, or its own MessageID when it has none) and ``ix_audit_message_id_answered``
+    on ``message_id`` for the rows that have a CorrelationID. A message without a
+    CorrelationID and its acknowledgement (CorrelationID = that MessageID) then share one key in
+    one index (one page written, not two on random pages of two indexes), and the
+    acknowledgement's own MessageID (time-ordered, cimbus made it) is appended to the other."""
 
     __tablename__ = "audit"
-    __table_args__ = (
-        Index("ix_audit_message_id", "message_id"),
-        Index("ix_audit_correlation_id", "correlation_id"),
-        Index("ix_audit_received_at", "received_at"),
-    )
+    __table_args__ = (Index("ix_audit_received_at", "received_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     direction: Mapped[str] = mapped_column(String(8))
@@ -70,6 +75,17 @@ class AuditRow(Base):
     size: Mapped[int | None] = mapped_column(Integer())
     payload: Mapped[bytes | None]
     payload_truncated: Mapped[bool] = mapped_column(Boolean(), default=False)
+
+
+#: the exchange a row belongs to (see AuditRow); trail() queries use this very expression
+AUDIT_THREAD = func.coalesce(AuditRow.correlation_id, AuditRow.message_id)
+Index("ix_audit_thread", AUDIT_THREAD)
+Index(
+    "ix_audit_message_id_answered",
+    AuditRow.message_id,
+    sqlite_where=AuditRow.correlation_id.is_not(None),
+    postgresql_where=AuditRow.correlation_id.is_not(None),
+)
 
 
 class ProcessedMessage(Base):

@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.pool import NullPool
 
-from routing.store._migrate import render_item
+from routing.store._migrate import expression_index_warnings_muted, render_item
 from routing.store.models import Base
 
 config = context.config
@@ -26,7 +26,7 @@ def _configure(connection: Connection) -> None:
         compare_type=True,
         render_item=render_item,
     )
-    with context.begin_transaction():
+    with expression_index_warnings_muted(), context.begin_transaction():
         context.run_migrations()
 
 
