@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from . import _migrate
 from ._audit import PAYLOAD_POLICIES, AuditMixin
+from ._base import sqlite_write_lock
 from ._batch import BatchMixin
 from ._correlation import CorrelationMixin
 from ._deadletters import DeadLetterMixin
@@ -85,6 +86,9 @@ class Store(
         self._engine = make_engine(self.url, echo=echo, connect_args=connect_args)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._local = threading.local()
+        path = sqlite_file(self.url)
+        if path is not None:
+            self._write_lock = sqlite_write_lock(str(path))
 
     def __repr__(self) -> str:
         return f"Store({self.url.render_as_string(hide_password=True)!r})"
@@ -133,7 +137,7 @@ class Store(
         if getattr(self._local, "session", None) is not None:
             yield self
             return
-        with self._sessions() as session, session.begin():
+        with self._writing(), self._sessions() as session, session.begin():
             self._local.session = session
             try:
                 yield self

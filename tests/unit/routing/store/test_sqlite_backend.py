@@ -152,3 +152,45 @@ def test_new_revision_autogenerates_a_model_change_without_cimbus_types(
         store.migrate()
         columns = {c["name"] for c in sa.inspect(store._engine).get_columns("audit")}
         assert "archived_at" in columns
+
+
+def test_writers_of_one_process_queue_on_the_writer_lock_not_in_sqlites_busy_handler(
+    tmp_path: Path,
+) -> None:
+    """Two threads (and two Store objects) writing one SQLite file in one process: the
+    second waits on the process's writer lock and goes in the moment the first commits,
+    instead of polling in SQLite's busy handler (sleeps of 1, 2, 5, 10 ... ms). With SQLite's
+    busy timeout at 0 the second writer would fail with "database is locked" without it."""
+    url = f"sqlite:///{tmp_path / 'bus.db'}"
+    first = Store(url, connect_args={"timeout": 0})
+    first.migrate()
+    second = Store(url, connect_args={"timeout": 0})  # another Store, same file
+    holding, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    read_while_held: list[int] = []
+
+    def writer_a() -> None:
+        with first.transaction():
+            first.record(entry(message_id="a"))
+            holding.set()
+            done.wait(0.3)  # hold the write transaction a while
+        done.set()
+
+    def writer_b() -> None:
+        holding.wait(5)
+        try:
+            read_while_held.append(len(second.audit()))  # readers never wait (WAL)
+            second.record(entry(message_id="b"))  # waits for a's commit, then writes
+        except BaseException as exc:  # pragma: no cover - the failure this test is about
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer_a), threading.Thread(target=writer_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert errors == []
+    assert read_while_held == [0]  # a's row was not committed yet, and the read did not wait
+    assert sorted(r.message_id for r in first.audit()) == ["a", "b"]
+    first.close()
+    second.close()
