@@ -104,7 +104,7 @@ class BatchMixin(StoreBase):
         if current is not None:  # an outer batch(): it writes and commits everything
             yield current
             return
-        if getattr(self._local, "session", None) is not None:
+        if self._local.session is not None:
             # a caller's transaction(): collect and write as usual, but the commit (and so
             # any hand-off to a worker) is the caller's: no claim_for
             pending = PendingWrites(lease_seconds=lease_seconds)

@@ -76,7 +76,7 @@ class OutboxMixin(StoreBase):
         now = as_utc(now) if now is not None else utcnow()
         lease = now + timedelta(seconds=lease_seconds)
         params = {"now": now, "limit": limit}
-        if getattr(self._local, "session", None) is None:
+        if self._local.session is None:
             # a read first: when nothing is due (the usual poll) no write transaction is
             # opened, so the poll never queues behind the writers for the SQLite write lock
             with self._session(read=True) as s:

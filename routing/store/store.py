@@ -3,7 +3,6 @@ REL-1, REL-2), on SQLite (default, embedded) or PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from . import _migrate
 from ._audit import PAYLOAD_POLICIES, AuditMixin
-from ._base import sqlite_write_lock
+from ._base import StoreLocal, sqlite_write_lock
 from ._batch import BatchMixin
 from ._correlation import CorrelationMixin
 from ._deadletters import DeadLetterMixin
@@ -85,7 +84,7 @@ class Store(
         self.max_payload_bytes = max_payload_bytes
         self._engine = make_engine(self.url, echo=echo, connect_args=connect_args)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._local = threading.local()
+        self._local = StoreLocal()
         path = sqlite_file(self.url)
         if path is not None:
             self._write_lock = sqlite_write_lock(str(path))
@@ -126,7 +125,7 @@ class Store(
     # ------------------------------------------------------------------ unit of work
     def in_transaction(self) -> bool:
         """Whether this thread has a ``transaction()`` (or ``batch()``) open."""
-        return getattr(self._local, "session", None) is not None
+        return self._local.session is not None
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -134,7 +133,7 @@ class Store(
         and rolled back if it raises (e.g. claim a MessageID, open its correlation and enqueue
         its delivery: all or nothing, REL-1). Per thread; a nested ``transaction()`` joins the
         outer one."""
-        if getattr(self._local, "session", None) is not None:
+        if self._local.session is not None:
             yield self
             return
         with self._writing(), self._sessions() as session, session.begin():
