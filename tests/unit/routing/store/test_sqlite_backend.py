@@ -194,3 +194,42 @@ def test_writers_of_one_process_queue_on_the_writer_lock_not_in_sqlites_busy_han
     assert sorted(r.message_id for r in first.audit()) == ["a", "b"]
     first.close()
     second.close()
+
+
+def test_writers_of_two_processes_queue_on_the_lock_file(tmp_path: Path) -> None:
+    """Several cimbus workers on one SQLite file: a writer in another process holds its
+    transaction a while; this process's writer waits on ``<db>-cimbus.lock`` and goes in when
+    the other commits, where SQLite alone (busy timeout 0 here) would refuse it at once."""
+    import subprocess
+    import sys
+    import textwrap
+
+    db = tmp_path / "bus.db"
+    url = f"sqlite:///{db}"
+    Store(url).migrate()
+    holder = textwrap.dedent(
+        f"""
+        import sys, time
+        from routing.store import Store
+        from tests.unit.routing.store.contract import entry
+        store = Store({url!r})
+        with store.transaction():
+            store.record(entry(message_id="other-process"))
+            print("holding", flush=True)
+            time.sleep(0.5)
+        print("committed", flush=True)
+        """
+    )
+    root = Path(__file__).resolve().parents[4]
+    child = subprocess.Popen(
+        [sys.executable, "-c", holder], cwd=root, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "holding"
+        assert (db.parent / "bus.db-cimbus.lock").exists()
+        store = Store(url, connect_args={"timeout": 0})
+        store.record(entry(message_id="this-process"))  # waits for the other's commit
+        assert sorted(r.message_id for r in store.audit()) == ["other-process", "this-process"]
+        store.close()
+    finally:
+        child.wait(20)
