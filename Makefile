@@ -43,6 +43,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_codec.py
 	$(BIN)/python bench/bench_bus.py
+	$(BIN)/python bench/bench_store_writes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
