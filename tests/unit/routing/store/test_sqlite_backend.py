@@ -233,3 +233,30 @@ def test_writers_of_two_processes_queue_on_the_lock_file(tmp_path: Path) -> None
         store.close()
     finally:
         child.wait(20)
+
+
+def test_trail_finds_its_rows_through_the_indexes_not_a_scan(store: Store) -> None:
+    """trail() (revision 0005) is written so that SQLite answers it from ix_audit_thread and
+    ix_audit_message_id_answered: a ledger of millions of rows is never read whole."""
+    store.record(entry(message_id="req"))
+    store.record(entry(message_id="ack", correlation_id="req", direction="out"))
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM audit" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(store._engine, "before_cursor_execute", capture)
+    try:
+        assert [r.message_id for r in store.trail("req")] == ["req", "ack"]
+    finally:
+        sa.event.remove(store._engine, "before_cursor_execute", capture)
+    assert len(statements) == 2  # the exchange, then the rows answering its messages
+    with store._engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = " | ".join(
+                row[-1]
+                for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
+            assert "ix_audit_thread" in plan, plan
+            assert "SCAN audit" not in plan, plan
