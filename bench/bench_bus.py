@@ -225,8 +225,10 @@ def serve(kind: str, mapping: dict) -> None:
     server = ServerThread(app).start()
     print(server.url + PATHS[kind], flush=True)
     sys.stdin.read()  # until the bench closes our stdin
+    # which thread is which, for the per-thread CPU the bench prints (ids are per process)
+    threads = {str(t.native_id): t.name for t in threading.enumerate()}
     server.stop()
-    stats = {"rows": 0, "batches": 0}
+    stats: dict[str, object] = {"rows": 0, "batches": 0, "threads": threads}
     if runtime is not None:
         runtime.stop()
         stats["rows"] = len(runtime.bus.store.audit(limit=10**6))
@@ -242,6 +244,23 @@ def _cpu_seconds(pid: int | str = "self") -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return float("nan")
+
+
+def _thread_ticks(pid: int) -> dict[int, int]:
+    """CPU ticks (user + system) of every thread of a process so far, by native thread id."""
+    ticks: dict[int, int] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return ticks
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            ticks[int(tid)] = int(fields[11]) + int(fields[12])
+        except OSError:
+            continue
+    return ticks
 
 
 class _Child:
@@ -264,14 +283,25 @@ class _Child:
         return json.loads(out.strip().splitlines()[-1])
 
 
+#: the server's CPU per request per thread (native id -> ms) of the last _measure with a pid
+_LAST_THREADS: dict[int, float] = {}
+
+
 def _measure(url: str, bodies: list[bytes], seconds: float, concurrency: int, pid: int | None):
-    """(req/s, server CPU ms per request, load generator CPU ms per request)."""
+    """(req/s, server CPU ms per request, load generator CPU ms per request); the server's
+    CPU per request per thread is left in ``_LAST_THREADS``."""
     own0, srv0 = _cpu_seconds(), _cpu_seconds(pid) if pid else float("nan")
+    threads0 = _thread_ticks(pid) if pid else {}
     stats: dict[str, float] = {}
     rps = load(url, bodies, seconds, concurrency, stats)
     n = stats["requests"]
     own = (_cpu_seconds() - own0) / n * 1000
     srv = ((_cpu_seconds(pid) - srv0) / n * 1000) if pid else float("nan")
+    _LAST_THREADS.clear()
+    if pid:
+        hz = os.sysconf("SC_CLK_TCK")
+        for tid, ticks in _thread_ticks(pid).items():
+            _LAST_THREADS[tid] = (ticks - threads0.get(tid, 0)) / hz / n * 1000
     return rps, srv, own
 
 
@@ -289,6 +319,8 @@ def bench_soap(seconds: float, concurrency: int, *, own_process: bool = True) ->
     size = len(bodies[0])
     results: dict[str, tuple[float, float, float]] = {}
     audited = batches = 0
+    cimbus_threads: dict[int, float] = {}
+    per_thread: list[tuple[float, str]] = []
     if own_process:
         children = {kind: _Child(kind, mapping) for kind in ("cimbus", "echo", "naive")}
         try:
@@ -298,11 +330,21 @@ def bench_soap(seconds: float, concurrency: int, *, own_process: bool = True) ->
                 child = children[kind]
                 work = bodies[50:] if kind == "cimbus" else bodies
                 results[kind] = _measure(child.url, work, seconds, concurrency, child.proc.pid)
+                if kind == "cimbus":
+                    cimbus_threads = dict(_LAST_THREADS)
         finally:
             for kind, child in children.items():
                 stats = child.stop()
                 if kind == "cimbus":
                     audited, batches = stats["rows"], stats["batches"]
+                    names = {int(k): v for k, v in stats.get("threads", {}).items()}
+                    per_thread = sorted(
+                        (
+                            (ms, names.get(tid, f"thread {tid}"))
+                            for tid, ms in cimbus_threads.items()
+                        ),
+                        reverse=True,
+                    )
         layout = "each server in its own process, clients in the bench process"
     else:
         cfg = Config.from_mapping(mapping)
@@ -347,6 +389,13 @@ def bench_soap(seconds: float, concurrency: int, *, own_process: bool = True) ->
             per_batch = f", {audited / 2 / batches:.1f} messages per batch" if batches else ""
             extra = f"   ({audited} ledger rows{per_batch})"
         print(f"  {names[kind]:<36}{rps:>7,.0f} req/s  {rps / echo_rps:.2f}x   {cpu}{extra}")
+        if kind == "cimbus" and per_thread:
+            busy = ", ".join(
+                f"{'event loop' if name.startswith('soap-') else name} {ms:.2f}"
+                for ms, name in per_thread
+                if ms >= 0.005
+            )
+            print(f"  {'':<36}cimbus server CPU per request by thread (ms): {busy}")
     ratio = results["cimbus"][0] / echo_rps
     if own_process:
         print(f"  target cimbus >= 0.5x echo: {'met' if ratio >= 0.5 else 'MISSED'} ({ratio:.2f}x)")
