@@ -36,6 +36,7 @@ import pika
 if __package__ in (None, ""):  # run as a script (also as cimbus's own process, --serve)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_bus import _thread_ticks
 from cim_models.build import build_message
 from endpoints.amqp.properties import WireFields
 from routing.bus import Bus
@@ -195,10 +196,15 @@ def serve_cimbus(mapping: dict) -> None:
     transport = AmqpTransport(bus, cfg.amqp).start()
     print("READY", flush=True)
     sys.stdin.read()  # until the bench closes our stdin
+    # which thread is which (the bench samples their CPU by native id; the worker id in the
+    # names is dropped: one process, one worker)
+    threads = {
+        str(t.native_id): t.name.replace(f" {bus.worker_id}", "") for t in threading.enumerate()
+    }
     counts = bus.store.outbox_counts()
     transport.stop()
     bus.stop()
-    print(json.dumps(counts), flush=True)
+    print(json.dumps({"outbox": counts, "threads": threads}), flush=True)
 
 
 PG_ADMIN = os.environ.get(
@@ -227,6 +233,10 @@ def _postgres_store() -> Iterator[str | None]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+#: cimbus's CPU per message by thread (us, name) in the last one-worker through_cimbus run
+LAST_THREADS: list[tuple[float, str]] = []
 
 
 def through_cimbus(
@@ -292,17 +302,33 @@ def through_cimbus(
         target=_consume, args=(f"{prefix}.system.MDMS", len(bodies), done, seen), daemon=True
     )
     consumer.start()
+    threads0 = _thread_ticks(children[0].pid) if len(children) == 1 else {}
     t0 = time.perf_counter()
     for exchange, key, body, props in wire:
         pub_ch.basic_publish(exchange, key, body, props)
     ok = done.wait(600)
     elapsed = time.perf_counter() - t0
+    threads1 = _thread_ticks(children[0].pid) if threads0 else {}
     pub.close()
     sender.close()
     if children:
         for child in children:
             out, _ = child.communicate("", timeout=60)
-        counts = json.loads(out.strip().splitlines()[-1])  # the shared store's outbox
+        report = json.loads(out.strip().splitlines()[-1])
+        counts = report["outbox"]  # the shared store's outbox
+        if threads0:
+            hz = os.sysconf("SC_CLK_TCK")
+            names = {int(k): v for k, v in report["threads"].items()}
+            LAST_THREADS[:] = sorted(
+                (
+                    (
+                        (ticks - threads0.get(tid, 0)) / hz / len(bodies) * 1e6,
+                        names.get(tid, str(tid)),
+                    )
+                    for tid, ticks in threads1.items()
+                ),
+                reverse=True,
+            )
     else:
         assert bus is not None and transport is not None
         counts = bus.store.outbox_counts()
@@ -350,6 +376,7 @@ def bench_amqp(n: int) -> bool:
     raw_before = raw_pika(bodies)
     relay = raw_relay(bodies)
     routed, counts = through_cimbus(bodies)
+    routed_threads = list(LAST_THREADS)
     scaled, _ = through_cimbus(bodies, workers=2)
     inproc, _ = through_cimbus(bodies, own_process=False)
     on_pg: dict[int, float] = {}
@@ -364,6 +391,10 @@ def bench_amqp(n: int) -> bool:
     print(
         f"  routed through cimbus (outbox, confirms) {routed:>8,.0f} msg/s   {ratio:.2f}x   outbox {counts}"
     )
+    if routed_threads:
+        busy = ", ".join(f"{name} {us:.0f}" for us, name in routed_threads if us >= 1)
+        total = sum(us for us, _ in routed_threads)
+        print(f"      cimbus CPU per message: {total:.0f} us; by thread: {busy}")
     print(f"  two cimbus workers (same queues, store)  {scaled:>8,.0f} msg/s   {scaled / raw:.2f}x")
     print(
         f"  (cimbus inside the load generator's process {inproc:>8,.0f} msg/s   {inproc / raw:.2f}x)"
