@@ -13,11 +13,12 @@ The sender publishes exactly like the baseline (no confirms); cimbus runs in a p
 own, as deployed (``--serve``), while sender and consumer share this process like the
 baseline's; the number with cimbus inside this process is printed for comparison.
 
-    python bench/bench_bus_amqp.py [N]
+    python bench/bench_bus_amqp.py [N]     (N messages per run, default 5000; --help)
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -202,9 +203,10 @@ def serve_cimbus(mapping: dict) -> None:
         str(t.native_id): t.name.replace(f" {bus.worker_id}", "") for t in threading.enumerate()
     }
     counts = bus.store.outbox_counts()
+    batches = transport._inbound.batches
     transport.stop()
     bus.stop()
-    print(json.dumps({"outbox": counts, "threads": threads}), flush=True)
+    print(json.dumps({"outbox": counts, "threads": threads, "batches": batches}), flush=True)
 
 
 PG_ADMIN = os.environ.get(
@@ -237,6 +239,8 @@ def _postgres_store() -> Iterator[str | None]:
 
 #: cimbus's CPU per message by thread (us, name) in the last one-worker through_cimbus run
 LAST_THREADS: list[tuple[float, str]] = []
+#: batches cimbus's inbound consumer handled in the last one-worker through_cimbus run
+LAST_BATCHES: list[int] = []
 
 
 def through_cimbus(
@@ -317,6 +321,7 @@ def through_cimbus(
         report = json.loads(out.strip().splitlines()[-1])
         counts = report["outbox"]  # the shared store's outbox
         if threads0:
+            LAST_BATCHES[:] = [report.get("batches", 0)]
             hz = os.sysconf("SC_CLK_TCK")
             names = {int(k): v for k, v in report["threads"].items()}
             LAST_THREADS[:] = sorted(
@@ -395,6 +400,10 @@ def bench_amqp(n: int) -> bool:
         busy = ", ".join(f"{name} {us:.0f}" for us, name in routed_threads if us >= 1)
         total = sum(us for us, _ in routed_threads)
         print(f"      cimbus CPU per message: {total:.0f} us; by thread: {busy}")
+    if LAST_BATCHES and LAST_BATCHES[0]:
+        print(
+            f"      {n / LAST_BATCHES[0]:.1f} messages per inbound batch ({LAST_BATCHES[0]} batches)"
+        )
     print(f"  two cimbus workers (same queues, store)  {scaled:>8,.0f} msg/s   {scaled / raw:.2f}x")
     print(
         f"  (cimbus inside the load generator's process {inproc:>8,.0f} msg/s   {inproc / raw:.2f}x)"
@@ -415,10 +424,30 @@ def bench_amqp(n: int) -> bool:
     return ratio >= 0.5
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "messages", nargs="?", type=_positive, default=5000, help="messages per run (5000)"
+    )
+    args = ap.parse_args(argv)
+    return 0 if bench_amqp(args.messages) else 1
+
+
 if __name__ == "__main__":
+    # the two child roles this script starts itself (not for people: no help text)
     if len(sys.argv) > 2 and sys.argv[1] == "--serve":
         serve_cimbus(json.loads(sys.argv[2]))
     elif len(sys.argv) > 4 and sys.argv[1] == "--relay":
         serve_relay(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
-        raise SystemExit(0 if bench_amqp(int(sys.argv[1]) if len(sys.argv) > 1 else 5000) else 1)
+        raise SystemExit(main())

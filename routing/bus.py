@@ -517,6 +517,9 @@ class Bus:
     # ------------------------------------------------------------------ lifecycle
     def start(self, *, outbox: bool = True) -> Bus:
         self.store.migrate()
+        # compile the XSD profiles now, not on the first message (BUS-3): ~60-200 ms that a
+        # caller's first request would otherwise wait, and a broken schema set fails start-up
+        self.codec.schemas  # noqa: B018
         if outbox and not self._threads:
             self._stop.clear()
             t = threading.Thread(target=self._outbox_loop, name="cimbus-outbox", daemon=True)

@@ -388,3 +388,20 @@ def test_async_timeout_sends_a_failed_reply_to_the_reply_address(bus) -> None:
     assert bus.handle(late, transport="embedded").result == "OK"
     assert bus.store.correlation(mid).status == "late"
     assert bus.run_outbox_once() == 0
+
+
+def test_start_compiles_the_schemas_before_the_first_message(tmp_path) -> None:
+    """The XSD profiles are compiled by Bus.start, so the first message does not wait for it
+    (issue 3; a profile of the AMQP benchmark showed the compile inside the first batch)."""
+    from cim_models.validation import project_schemas
+    from routing.bus import Bus
+    from routing.config import Config
+
+    codec = Codec()
+    bus = Bus(Config.from_mapping({"store": {"url": f"sqlite:///{tmp_path}/s.db"}}), codec=codec)
+    assert codec._schemas is None  # built lazily until then
+    bus.start(outbox=False)
+    try:
+        assert codec._schemas is project_schemas()
+    finally:
+        bus.stop()
