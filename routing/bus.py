@@ -261,7 +261,7 @@ class Bus:
                 payload=env.body,
                 headers=_headers(env, outbound.reply_address(sync=sync)),
                 max_attempts=self.config.bus.max_attempts,
-                next_attempt_at=utcnow(),
+                # next_attempt_at None: due now, the same instant as the entry's created_at
             )
         )
 
@@ -279,7 +279,6 @@ class Bus:
                 payload=env.body,
                 headers={"verb": env.verb, "noun": env.noun},
                 max_attempts=self.config.bus.max_attempts,
-                next_attempt_at=utcnow(),
             )
         )
         return item
@@ -575,7 +574,6 @@ class Bus:
                 payload=dl.payload,
                 headers=dict(dl.headers or {}),
                 max_attempts=self.config.bus.max_attempts,
-                next_attempt_at=utcnow(),
             )
         )
         self.store.mark_replayed(dl_id)

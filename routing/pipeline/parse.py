@@ -5,6 +5,7 @@ legacy namespaces). Anything unreadable is a MalformedMessage (2.1)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from cim_models.errors import CodecError
@@ -51,10 +52,15 @@ def _already_canonical(raw: bytes, message) -> bool:
     drops: comments, processing instructions), so they need not be serialised again."""
     if message.soap is not None or message.legacy_namespace is not None:
         return False
-    if not isinstance(raw, bytes) or not raw.startswith(b"<?xml"):
+    if not isinstance(raw, bytes):
         return False
-    end = raw.find(b"?>")
-    declaration = raw[:end].lower().replace(b'"', b"'")
-    if end < 0 or b"encoding='utf-8'" not in declaration:
-        return False
-    return raw.find(b"<?", end) < 0 and raw.find(b"<!", end) < 0
+    declaration = _UTF8_DECLARATION.match(raw)
+    # after the declaration: no other processing instruction, comment, DOCTYPE or CDATA
+    # section (one scan of the bytes)
+    return declaration is not None and _DROPPED.search(raw, declaration.end()) is None
+
+
+#: an XML declaration that names UTF-8 (any case, either quote)
+_UTF8_DECLARATION = re.compile(rb"<\?xml\s[^>]*?encoding\s*=\s*[\"'](?i:utf-8)[\"'][^>]*?\?>")
+#: what the safe parser drops or the canonical form does not keep
+_DROPPED = re.compile(rb"<[?!]")

@@ -204,14 +204,30 @@ class BatchMixin(StoreBase):
 # through the models is the same (a test compares both paths).
 
 
+#: the last two datetimes converted and their text, newest first: a new outbox row's
+#: next_attempt_at and created_at are one object, and a batch's claimed rows share one
+#: lease_until (one tuple, replaced whole: safe to read from any thread)
+_RECENT_DATETIMES: tuple[tuple[datetime | None, str | None], ...] = ((None, None), (None, None))
+
+
 def _sqlite_datetime(value: datetime | None) -> str | None:
+    global _RECENT_DATETIMES
     if value is None:
         return None
+    recent = _RECENT_DATETIMES
+    # identity, not equality: the tuple holds the objects, so no other can have their address
+    if value is recent[0][0]:
+        return recent[0][1]
+    if value is recent[1][0]:
+        return recent[1][1]
+    original = value
     if value.tzinfo is not UTC:
         value = as_utc(value)  # refuses naive datetimes like UTCDateTime does
     # "YYYY-MM-DD HH:MM:SS.ffffff" is always the first 26 characters (without "+00:00"):
-    # cheaper than a naive copy of the datetime, ~10 of these per message
-    return value.isoformat(" ", "microseconds")[:26]
+    # cheaper than a naive copy of the datetime
+    text = value.isoformat(" ", "microseconds")[:26]
+    _RECENT_DATETIMES = ((original, text), recent[0])
+    return text
 
 
 _JSON_SEEN: dict[tuple[Any, ...], str] = {}

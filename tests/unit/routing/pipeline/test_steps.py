@@ -85,6 +85,38 @@ def test_parse_builds_the_envelope(bus) -> None:
     )
 
 
+_DECL = b"<?xml version='1.0' encoding='UTF-8'?>"
+
+
+@pytest.mark.parametrize(
+    ("declaration", "tail", "kept"),
+    [
+        (_DECL, b"", True),  # what lxml writes
+        (b'<?xml version="1.0" encoding = "utf-8" ?>', b"", True),  # other quotes, spaces, case
+        (b"<?xml version='1.0'?>", b"", False),  # no encoding named: serialised again
+        (b"", b"", False),  # no declaration
+        (_DECL, b"<!-- dropped by the safe parser -->", False),
+        (_DECL, b"<?pi dropped too?>", False),
+    ],
+)
+def test_the_envelope_body_is_the_bytes_received_only_when_they_are_canonical(
+    bus, declaration: bytes, tail: bytes, kept: bool
+) -> None:
+    """The parse step keeps the received bytes as the envelope's body when they already are
+    the canonical message (saves a serialisation per message, issue 3); otherwise the body is
+    the message serialised again, with comments and processing instructions gone."""
+    body = msg(
+        "created", "EndDeviceEvents", payload=[event_payload()], message_id=str(uuid.uuid4())
+    )
+    start = body.index(b"?>") + 2
+    raw = declaration + body[start:] + tail
+    ex = bus.handle(raw, transport="test")
+    assert ex.error is None, ex.error
+    assert (ex.envelope.body is raw) is kept
+    assert b"<!--" not in ex.envelope.body and b"<?pi" not in ex.envelope.body
+    assert ex.envelope.body.startswith(b"<?xml")
+
+
 # ---------------------------------------------------------------------------- header
 
 
