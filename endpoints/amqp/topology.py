@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -202,7 +203,16 @@ class Topology:
 
     # ---------------------------------------------------------------- lookups
     def queue(self, name: str) -> QueueSpec | None:
-        return next((q for q in self.queues if q.name == name), None)
+        return self._queues_by_name.get(name)
+
+    @cached_property
+    def _queues_by_name(self) -> dict[str, QueueSpec]:
+        """Queue specs by name (the first of a name wins): ``route`` looks one up for every
+        message published, and a deployment has a queue per system and noun."""
+        by_name: dict[str, QueueSpec] = {}
+        for q in self.queues:
+            by_name.setdefault(q.name, q)
+        return by_name
 
     def route(self, address: str, verb: str = "", noun: str = "") -> tuple[str, str]:
         """(exchange, routing key) to publish a message for queue ``address``: topology queues
