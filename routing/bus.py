@@ -126,6 +126,7 @@ class Bus:
             self.config.store.url,
             payload_policy=self.config.store.payload_policy,
             max_payload_bytes=self.config.store.max_payload_bytes,
+            background_checkpoints=self.config.store.wal_checkpoint == "background",
         )
         self.pipeline = pipeline or Pipeline(default_steps())
         self.authoriser: Authoriser = authoriser or allow_all

@@ -64,6 +64,9 @@ class StoreConfig:
         0.0  # processed MessageIDs (the de-duplication window), closed correlations
     )
     prune_every: float = 3600.0  # seconds between a running bus's prunes (when any is set)
+    # SQLite: who copies the WAL into the database file (routing/store/_checkpoint.py):
+    # "background" (a thread, shortly after commits) | "commit" (SQLite's own, every 1,000 pages)
+    wal_checkpoint: str = "background"
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,8 @@ class Config:
         for key in ("audit_days", "outbox_days", "dedupe_days"):
             if getattr(self.store, key) < 0:
                 raise ConfigError(f"{where}: [store] {key} must be 0 (keep for ever) or more")
+        if self.store.wal_checkpoint not in ("background", "commit"):
+            raise ConfigError(f"{where}: [store] wal_checkpoint must be background or commit")
         if self.store.prune_every <= 0:
             raise ConfigError(f"{where}: [store] prune_every must be a positive number of seconds")
         scheme = urlparse(self.store.url).scheme

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from ._checkpoint import CHECKPOINTER
 from ._engine import READ_ONLY, SQLITE_BUSY_TIMEOUT
 
 #: one writer lock per SQLite database file in this process, shared by every Store on it
@@ -111,6 +112,8 @@ class StoreBase:
     _local: StoreLocal
     #: SQLite file: the writer lock (None: PostgreSQL, in-memory SQLite)
     _write_lock: WriterLock | None = None
+    #: SQLite file whose WAL the background thread checkpoints (``_checkpoint``), else None
+    _checkpoint_path: str | None = None
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -134,6 +137,8 @@ class StoreBase:
         finally:
             if got:
                 lock.release()
+            if self._checkpoint_path is not None:
+                CHECKPOINTER.note(lock)
 
     @contextmanager
     def _session(self, *, read: bool = False) -> Iterator[Session]:

@@ -5,6 +5,8 @@ SQLite is made safe for several threads and processes sharing one file:
 * WAL journal, so readers never wait for the writer; ``synchronous=NORMAL`` (with WAL a
   committed transaction survives a killed process, REL-1; use PostgreSQL for power-loss
   durability guarantees of a server);
+* WAL checkpoints in a background thread (``_checkpoint``), not inside whichever commit
+  takes the WAL past 1,000 pages;
 * the driver's own transaction handling is off and every write transaction starts with
   ``BEGIN IMMEDIATE``: the write lock is taken up front, so two writers queue on the busy
   timeout instead of failing with "database is locked" when a read upgrades to a write.
@@ -53,8 +55,15 @@ def sqlite_file(u: URL) -> Path | None:
 
 
 def make_engine(
-    url: str | URL, *, echo: bool = False, connect_args: dict[str, Any] | None = None
+    url: str | URL,
+    *,
+    echo: bool = False,
+    connect_args: dict[str, Any] | None = None,
+    wal_autocheckpoint: int | None = None,
 ) -> Engine:
+    """An engine for ``url``. SQLite: ``wal_autocheckpoint`` pages (None: SQLite's 1,000) after
+    which a commit checkpoints the WAL itself; a store whose WAL a background thread
+    checkpoints (``_checkpoint``) raises it so that commits do not."""
     u = parse_url(url)
     args = dict(connect_args or {})
     if u.get_backend_name() == "postgresql":
@@ -74,6 +83,8 @@ def make_engine(
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if wal_autocheckpoint is not None:
+                cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -15,6 +15,7 @@ from . import _migrate
 from ._audit import PAYLOAD_POLICIES, AuditMixin
 from ._base import StoreLocal, sqlite_write_lock
 from ._batch import BatchMixin
+from ._checkpoint import CHECKPOINTER, FALLBACK_PAGES
 from ._correlation import CorrelationMixin
 from ._deadletters import DeadLetterMixin
 from ._dedupe import DedupeMixin
@@ -58,6 +59,9 @@ class Store(
     which audit payloads are kept (``all`` | ``failed`` | ``none``), cut to
     ``max_payload_bytes``. ``connect_args`` go to the database driver (e.g.
     ``{"options": "-csearch_path=cimbus"}`` or ``{"sslmode": "require"}`` for psycopg).
+    ``background_checkpoints`` (SQLite file): a thread of this process copies the WAL into the
+    database file shortly after commits (``_checkpoint``) instead of the commit that takes the
+    WAL past 1,000 pages stopping to do it; False keeps SQLite's own behaviour.
 
     Call :meth:`migrate` once at start-up. A Store is safe to share between threads; several
     processes may share one database. Every method commits on its own, or joins the
@@ -72,6 +76,7 @@ class Store(
         max_payload_bytes: int = 1_000_000,
         echo: bool = False,
         connect_args: dict[str, Any] | None = None,
+        background_checkpoints: bool = True,
     ) -> None:
         if payload_policy not in PAYLOAD_POLICIES:
             raise ValueError(
@@ -82,12 +87,20 @@ class Store(
         self.url = parse_url(url)
         self.payload_policy = payload_policy
         self.max_payload_bytes = max_payload_bytes
-        self._engine = make_engine(self.url, echo=echo, connect_args=connect_args)
+        path = sqlite_file(self.url)
+        background = background_checkpoints and path is not None
+        self._engine = make_engine(
+            self.url,
+            echo=echo,
+            connect_args=connect_args,
+            wal_autocheckpoint=FALLBACK_PAGES if background else None,
+        )
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._local = StoreLocal()
-        path = sqlite_file(self.url)
         if path is not None:
             self._write_lock = sqlite_write_lock(str(path))
+            if background:
+                self._checkpoint_path = self._write_lock.path
 
     def __repr__(self) -> str:
         return f"Store({self.url.render_as_string(hide_password=True)!r})"
@@ -146,6 +159,8 @@ class Store(
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         """Release the database connections."""
+        if self._checkpoint_path is not None:
+            CHECKPOINTER.forget(self._checkpoint_path)
         self._engine.dispose()
 
     def __enter__(self) -> Store:

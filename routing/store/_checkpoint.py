@@ -1,0 +1,203 @@
+"""Background WAL checkpoints for SQLite stores (BUS-10, issue 3 speed).
+
+In WAL mode every commit appends pages to ``<database>-wal``; a *checkpoint* copies them back
+into the database file and syncs it. By default SQLite runs that checkpoint inside whichever
+commit takes the WAL past 1,000 pages, so every ~200 messages one of cimbus's inbound batches
+stopped to read back, copy and ``fsync`` ~4 MB: ~10 % of the AMQP batch thread's wall time
+(py-spy, bench/README.md sixth round), and that thread is what bounds the throughput.
+
+Here, one daemon thread per process does the checkpoints instead: a store notes each write
+transaction it commits (:meth:`Checkpointer.note`, a dictionary entry under a lock), and the
+thread, ``DELAY`` seconds after the first commit it has not checkpointed yet, runs
+``PRAGMA wal_checkpoint(PASSIVE)`` on a connection of its own. A PASSIVE checkpoint takes no
+lock a writer or reader needs, and the sqlite3 driver releases the GIL while it runs, so the
+copy and the ``fsync`` overlap with the next batch on the other core. Once everything is
+copied, the next writer starts the WAL from its beginning again, so the file stays as small as
+before.
+
+The store's own connections keep an automatic checkpoint as a backstop, at
+``FALLBACK_PAGES`` (~40 MB) instead of 1,000: should this thread fall behind or be stopped,
+commits checkpoint as they always did. Durability is unchanged: a committed transaction is in
+the WAL whatever happens to the checkpoint (REL-1), and an interrupted checkpoint is simply
+done again.
+
+Several processes on one file (workers) each run their own thread; two checkpoints at once
+cost one of them a no-op. The thread opens the file read-write without creating it (a
+database deleted meanwhile is not recreated), and closes a connection that has been idle
+for ``IDLE_CLOSE`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+log = logging.getLogger("cimbus.store")
+
+#: wal_autocheckpoint of a store's connections while the background thread checkpoints
+FALLBACK_PAGES = 10_000
+#: seconds between the first unchecked commit and the checkpoint (commits meanwhile join it)
+DELAY = 0.05
+#: seconds after which the thread closes its connection to a database nobody writes to
+IDLE_CLOSE = 10.0
+#: WAL pages past which a checkpoint finishes under the writer lock, so that the WAL restarts
+RESTART_PAGES = 2_000
+
+
+class Checkpointer:
+    """The process's background WAL checkpointer (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        delay: float = DELAY,
+        idle_close: float = IDLE_CLOSE,
+        restart_pages: int = RESTART_PAGES,
+    ) -> None:
+        self.delay = delay
+        self.idle_close = idle_close
+        self.restart_pages = restart_pages
+        self._locks: dict[str, Any] = {}  # path -> its WriterLock (``_base``)
+        self._cond = threading.Condition()
+        self._dirty: dict[str, float] = {}  # path -> when its first unchecked commit was noted
+        self._connections: dict[str, tuple[sqlite3.Connection, float]] = {}  # under _io
+        self._io = threading.Lock()  # held while a connection is used, opened or closed
+        self._thread: threading.Thread | None = None
+        self._running = False  # the thread is checkpointing what it took from _dirty
+        self._pid = os.getpid()
+        self.checkpoints = 0  # PASSIVE checkpoints run (tests, metrics)
+        self.restarts = 0  # of them, finished under the writer lock so the WAL restarts
+
+    def note(self, lock: Any) -> None:
+        """A write transaction on the database file of ``lock`` (its ``WriterLock``, whose
+        ``path`` names the file) has ended: checkpoint it soon."""
+        path = lock.path
+        with self._cond:
+            if self._pid != os.getpid():  # forked: the parent's thread does not exist here
+                self._reset_after_fork()
+            self._locks[path] = lock
+            if path not in self._dirty:
+                self._dirty[path] = time.monotonic()
+                self._cond.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="cimbus-wal-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def forget(self, path: str) -> None:
+        """A store on ``path`` closes: drop its pending checkpoint and close this thread's
+        connection to it, so that the store's last connection is the file's last one (SQLite
+        then checkpoints and removes the WAL itself). A later :meth:`note` reopens it."""
+        with self._cond:
+            self._dirty.pop(path, None)
+            self._locks.pop(path, None)
+        with self._io:
+            entry = self._connections.pop(path, None)
+        if entry is not None:
+            _close(entry[0])
+
+    def pending(self) -> bool:
+        """Whether a noted commit is still waiting for its checkpoint (or in one)."""
+        with self._cond:
+            return bool(self._dirty) or self._running
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no noted commit waits for a checkpoint (tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.pending():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _reset_after_fork(self) -> None:
+        self._dirty.clear()
+        self._running = False
+        self._locks.clear()
+        self._connections = {}  # the parent's connections must not be used or closed here
+        self._io = threading.Lock()
+        self._thread = None
+        self._pid = os.getpid()
+
+    # ---------------------------------------------------------------- the thread
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._dirty:
+                    if not self._cond.wait(self.idle_close if self._connections else None):
+                        self._close_idle()  # (this lock, then _io: nobody takes them reversed)
+                now = time.monotonic()
+                due = [p for p, t in self._dirty.items() if t + self.delay <= now]
+                if not due:
+                    self._cond.wait(min(self._dirty.values()) + self.delay - now)
+                    continue
+                for path in due:
+                    del self._dirty[path]
+                self._running = True
+            try:
+                for path in due:
+                    self._checkpoint(path)
+            finally:
+                with self._cond:
+                    self._running = False
+
+    def _checkpoint(self, path: str) -> None:
+        """PASSIVE: copy what the WAL holds without taking a lock a writer needs. Writers keep
+        appending meanwhile, so the WAL may never be copied completely at one instant, and
+        SQLite starts it from its beginning again only then (a writer finding every frame
+        copied): once it holds ``restart_pages``, the few frames appended during the copy are
+        copied once more under the writer lock (``WriterLock``: this process's writers queue
+        for it, other processes' wait on its flock), which lets the next writer restart it."""
+        with self._io:
+            try:
+                entry = self._connections.get(path)
+                conn = entry[0] if entry else self._connect(path)
+                self._connections[path] = (conn, time.monotonic())
+                _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.checkpoints += 1
+                lock = self._locks.get(path)
+                restart = frames >= self.restart_pages and lock is not None
+                if restart and lock.acquire(timeout=1.0):
+                    try:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        self.restarts += 1
+                    finally:
+                        lock.release()
+            except Exception as exc:  # a deleted or unreadable file: commits checkpoint instead
+                log.debug("WAL checkpoint of %s failed: %s", path, exc)
+                entry = self._connections.pop(path, None)
+                if entry is not None:
+                    _close(entry[0])
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        # mode=rw: never create a database that has been removed meanwhile
+        uri = f"file:{quote(os.path.abspath(path))}?mode=rw"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+
+    def _close_idle(self) -> None:
+        now = time.monotonic()
+        with self._io:
+            for path, (conn, used) in list(self._connections.items()):
+                if now - used >= self.idle_close:
+                    del self._connections[path]
+                    _close(conn)
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except Exception:
+        log.debug("closing a checkpoint connection failed", exc_info=True)
+
+
+#: the one checkpointer of this process
+CHECKPOINTER = Checkpointer()
+
+__all__ = ["CHECKPOINTER", "DELAY", "FALLBACK_PAGES", "RESTART_PAGES", "Checkpointer"]
