@@ -46,6 +46,88 @@ from routing.config import Config
 URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
+def _process_ticks(pid: int) -> int:
+    """CPU ticks (user + system, all threads) a process has used so far; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _broker_pids() -> list[int]:
+    """RabbitMQ's processes on this machine: its Erlang VM (``beam.smp``)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as fh:
+                    if fh.read().strip() == "beam.smp":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def _machine_ticks() -> tuple[int, int, int]:
+    """(busy, stolen, all) CPU ticks of the whole machine so far, from /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            values = [int(v) for v in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0, 0
+    values += [0] * (8 - len(values))
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
+    return user + nice + system + irq + softirq, steal, sum(values[:8])
+
+
+class CpuMeter:
+    """Where the CPU went during one measurement: this process (the load generator: sender
+    and receiving system), RabbitMQ, the given child processes (cimbus), and how busy the
+    whole machine was. Linux /proc only; elsewhere everything reads 0."""
+
+    def __init__(self, children: list[int] | None = None) -> None:
+        self.children = list(children or [])
+        self.seconds: dict[str, float] = {}
+        self.machine_busy = self.machine_stolen = 0.0  # shares of all CPUs' time
+
+    def _snapshot(self) -> dict[str, int]:
+        return {
+            "load generator": _process_ticks(os.getpid()),
+            "RabbitMQ": sum(_process_ticks(pid) for pid in self._brokers),
+            "cimbus": sum(_process_ticks(pid) for pid in self.children),
+        }
+
+    def __enter__(self) -> CpuMeter:
+        self._brokers = _broker_pids()
+        self._before = self._snapshot()
+        self._machine = _machine_ticks()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        after = self._snapshot()
+        busy, stolen, total = (b - a for a, b in zip(self._machine, _machine_ticks(), strict=True))
+        hz = os.sysconf("SC_CLK_TCK")
+        self.seconds = {k: (after[k] - self._before[k]) / hz for k in after}
+        if total > 0:
+            self.machine_busy, self.machine_stolen = busy / total, stolen / total
+
+    def per_message(self, n: int) -> dict[str, float]:
+        """Microseconds of CPU per message by part (parts that used none left out)."""
+        return {k: v / n * 1e6 for k, v in self.seconds.items() if v > 0}
+
+
+def cpu_ceiling(us_per_message: float, cpus: int) -> float:
+    """Messages per second ``cpus`` CPUs could carry at most at this CPU cost per message,
+    if nothing ever waited (0 when nothing was measured)."""
+    return cpus / us_per_message * 1e6 if us_per_message > 0 else 0.0
+
+
+#: whole-machine CPU per message of the last raw_pika / one-worker through_cimbus run
+LAST_CPU: dict[str, CpuMeter] = {}
+
+
 def _consume(queue: str, expected: int, done: threading.Event, seen: list[int]) -> None:
     conn = pika.BlockingConnection(pika.URLParameters(URL))
     ch = conn.channel()
@@ -74,11 +156,13 @@ def raw_pika(bodies: list[bytes]) -> float:
     consumer = threading.Thread(target=_consume, args=(queue, len(bodies), done, seen), daemon=True)
     consumer.start()
     props = pika.BasicProperties(delivery_mode=2, content_type="application/xml")
-    t0 = time.perf_counter()
-    for body in bodies:
-        ch.basic_publish("", queue, body, props)
-    done.wait(300)
-    elapsed = time.perf_counter() - t0
+    with CpuMeter() as meter:
+        t0 = time.perf_counter()
+        for body in bodies:
+            ch.basic_publish("", queue, body, props)
+        done.wait(300)
+        elapsed = time.perf_counter() - t0
+    LAST_CPU["raw"] = meter
     ch.queue_delete(queue)
     conn.close()
     return len(bodies) / elapsed
@@ -307,12 +391,15 @@ def through_cimbus(
     )
     consumer.start()
     threads0 = _thread_ticks(children[0].pid) if len(children) == 1 else {}
-    t0 = time.perf_counter()
-    for exchange, key, body, props in wire:
-        pub_ch.basic_publish(exchange, key, body, props)
-    ok = done.wait(600)
-    elapsed = time.perf_counter() - t0
+    with CpuMeter([c.pid for c in children]) as meter:
+        t0 = time.perf_counter()
+        for exchange, key, body, props in wire:
+            pub_ch.basic_publish(exchange, key, body, props)
+        ok = done.wait(600)
+        elapsed = time.perf_counter() - t0
     threads1 = _thread_ticks(children[0].pid) if threads0 else {}
+    if threads0:
+        LAST_CPU["cimbus"] = meter
     pub.close()
     sender.close()
     if children:
@@ -379,6 +466,7 @@ def bench_amqp(n: int) -> bool:
         for _ in range(n)
     ]
     raw_before = raw_pika(bodies)
+    raw_cpu = LAST_CPU.get("raw")
     relay = raw_relay(bodies)
     routed, counts = through_cimbus(bodies)
     routed_threads = list(LAST_THREADS)
@@ -420,8 +508,34 @@ def bench_amqp(n: int) -> bool:
         "   (with confirms: the ceiling of any router here)"
     )
     print(f"  cimbus / bare relay: {routed / relay:.2f}x")
+    _print_machine_budget(raw_cpu, LAST_CPU.get("cimbus"), n, raw)
     print(f"  target cimbus >= 0.5x raw: {'met' if ratio >= 0.5 else 'MISSED'} ({ratio:.2f}x)")
     return ratio >= 0.5
+
+
+def _print_machine_budget(
+    raw: CpuMeter | None, routed: CpuMeter | None, n: int, raw_rate: float
+) -> None:
+    """CPU per message over the whole machine, and the most its CPUs could carry through
+    cimbus at that cost: the ceiling of the ratio on this machine, whatever the latencies."""
+    if raw is None or routed is None:
+        return
+    cpus = os.cpu_count() or 1
+    print(f"  CPU per message over the whole machine ({cpus} CPUs):")
+    for label, meter in (("raw pika", raw), ("through cimbus", routed)):
+        parts = meter.per_message(n)
+        total = sum(parts.values())
+        detail = ", ".join(f"{k} {v:.0f}" for k, v in parts.items())
+        print(
+            f"      {label:<15}{total:>6.0f} us  ({detail}); machine {meter.machine_busy:.0%} busy,"
+            f" {meter.machine_stolen:.0%} stolen"
+        )
+    ceiling = cpu_ceiling(sum(routed.per_message(n).values()), cpus)
+    if ceiling and raw_rate:
+        print(
+            f"      at that cost {cpus} CPUs carry at most {ceiling:,.0f} msg/s through cimbus "
+            f"= {ceiling / raw_rate:.2f}x of raw: the ceiling of the ratio on this machine"
+        )
 
 
 def _positive(text: str) -> int:

@@ -106,8 +106,12 @@ class ConfirmTracker:
     def confirmed(
         self, tag: int, *, multiple: bool, ack: bool
     ) -> list[tuple[Future[None], Exception | None]]:
-        if multiple:
-            tags = [t for t in self._pending if t <= tag]
+        if multiple:  # the pending tags are in ascending order: stop at the first above
+            tags = []
+            for t in self._pending:
+                if t > tag:
+                    break
+                tags.append(t)
         else:
             tags = [tag] if tag in self._pending else []
         out: list[tuple[Future[None], Exception | None]] = []
