@@ -215,11 +215,12 @@ def serve(kind: str, mapping: dict) -> None:
     stdin closes, then prints the ledger row count."""
     runtime = None
     if kind == "cimbus":
-        from cimbus.runtime import Runtime
+        from cimbus.runtime import Runtime, settle_heap
 
         cfg = Config.from_mapping(mapping)
         runtime = Runtime(cfg).start()
         app = create_app(runtime.bus, cfg.soap)
+        settle_heap()  # as cimbus serve does
     else:
         app = echo_app() if kind == "echo" else naive_app()
     server = ServerThread(app).start()

@@ -39,6 +39,7 @@ if __package__ in (None, ""):  # run as a script (also as cimbus's own process, 
 
 from bench.bench_bus import _thread_ticks
 from cim_models.build import build_message
+from cimbus.runtime import settle_heap
 from endpoints.amqp.properties import WireFields
 from routing.bus import Bus
 from routing.config import Config
@@ -279,6 +280,7 @@ def serve_cimbus(mapping: dict) -> None:
     cfg = Config.from_mapping(mapping)
     bus = Bus(cfg).start()
     transport = AmqpTransport(bus, cfg.amqp).start()
+    settle_heap()  # as cimbus serve does
     print("READY", flush=True)
     sys.stdin.read()  # until the bench closes our stdin
     # which thread is which (the bench samples their CPU by native id; the worker id in the

@@ -251,7 +251,7 @@ def serve(
     )
     from endpoints.soap import run
 
-    from .runtime import Runtime
+    from .runtime import Runtime, settle_heap
 
     if soap.workers > 1:
         typer.echo(
@@ -260,6 +260,7 @@ def serve(
         run(None, cfg, factory="cimbus.runtime:soap_worker_app")
         return
     runtime = Runtime(cfg).start()
+    settle_heap()
     for line in runtime.describe():
         typer.echo(line)
     typer.echo(f"SOAP services: http://{soap.host}:{soap.port}/ws")

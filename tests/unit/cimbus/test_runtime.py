@@ -31,3 +31,57 @@ def test_amqp_batch_reaches_the_transport(tmp_path: Path, batch: int | None, han
     assert inbound.max_batch == (batch or 100)
     assert (inbound.batch_handler is not None) is handler
     runtime.bus.store.close()
+
+
+def test_settle_heap_freezes_what_start_up_left() -> None:
+    """``cimbus serve`` and every SOAP worker process call it once started: the garbage
+    collector then no longer walks start-up's objects in each full collection."""
+    import gc
+
+    from cimbus.runtime import settle_heap
+
+    before = gc.get_freeze_count()
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > max(before, 10_000)
+    finally:
+        gc.unfreeze()
+
+
+def test_serve_settles_the_heap_after_start_up(tmp_path: Path, monkeypatch) -> None:
+    """`cimbus serve` (one process): the runtime is started, then the heap settled, then the
+    SOAP server runs."""
+    from typer.testing import CliRunner
+
+    import cimbus.runtime
+    import endpoints.soap
+    from cimbus.cli import app
+
+    order: list[str] = []
+    monkeypatch.setattr(cimbus.runtime, "settle_heap", lambda: order.append("settle"))
+    monkeypatch.setattr(endpoints.soap, "run", lambda bus, cfg: order.append("serve"))
+    config = tmp_path / "cimbus.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    result = CliRunner().invoke(app, ["serve", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert order == ["settle", "serve"]
+
+
+def test_soap_workers_settle_the_heap_once_started(tmp_path: Path, monkeypatch) -> None:
+    """``[soap] workers > 1``: each worker process's app settles its heap on start-up, after
+    the runtime has started."""
+    from fastapi.testclient import TestClient
+
+    import cimbus.runtime
+
+    calls: list[bool] = []
+    monkeypatch.setattr(
+        cimbus.runtime, "settle_heap", lambda: calls.append(bool(runtime.bus._threads))
+    )
+    config = tmp_path / "cimbus.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/w.db"\n')
+    monkeypatch.setenv("CIMBUS_CONFIG", str(config))
+    app = cimbus.runtime.soap_worker_app()
+    runtime = app.state.runtime
+    with TestClient(app):
+        assert calls == [True]  # once, with the bus already running
