@@ -35,6 +35,11 @@ def open_store(config: Path | None) -> tuple[Any, Any]:
     from routing.store import Store
 
     cfg = load_config(config)
-    store = Store(cfg.store.url, payload_policy=cfg.store.payload_policy)
+    store = Store(
+        cfg.store.url,
+        payload_policy=cfg.store.payload_policy,
+        max_payload_bytes=cfg.store.max_payload_bytes,
+        background_checkpoints=cfg.store.wal_checkpoint == "background",
+    )
     store.migrate()
     return cfg, store

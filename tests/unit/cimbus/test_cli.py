@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cimbus import __version__
@@ -170,3 +171,22 @@ def test_try_it_says_when_the_demo_could_not_post_a_vee() -> None:
     text = _try_it("http://127.0.0.1:1", world)
     assert "could not post yesterday's VEE for 10443720000000001: MDMS is down" in text
     assert "ESIID 10443720000000001" in text
+
+
+@pytest.mark.parametrize("mode", ["background", "commit"])
+def test_cli_store_follows_the_store_settings(tmp_path, mode) -> None:
+    """`cimbus dlq ...` / `cimbus store ...` open the store as `cimbus serve` does: the same
+    payload cut and WAL checkpoint mode ([store] wal_checkpoint)."""
+    from cimbus.cli_common import open_store
+
+    config = tmp_path / "cimbus.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/c.db"\nmax_payload_bytes = 123\n'
+        f'wal_checkpoint = "{mode}"\n'
+    )
+    _cfg, store = open_store(config)
+    try:
+        assert store.max_payload_bytes == 123
+        assert (store._checkpoint_path is not None) is (mode == "background")
+    finally:
+        store.close()
