@@ -34,6 +34,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from typing import Any
 from urllib.parse import quote
 
@@ -69,17 +70,18 @@ class Checkpointer:
         self._io = threading.Lock()  # held while a connection is used, opened or closed
         self._thread: threading.Thread | None = None
         self._running = False  # the thread is checkpointing what it took from _dirty
-        self._pid = os.getpid()
         self.checkpoints = 0  # PASSIVE checkpoints run (tests, metrics)
         self.restarts = 0  # of them, finished under the writer lock so the WAL restarts
+        # a forked child has none of the parent's threads, and a lock the thread held at the
+        # fork stays held in the child: start again from scratch there
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _reset(ref))
 
     def note(self, lock: Any) -> None:
         """A write transaction on the database file of ``lock`` (its ``WriterLock``, whose
         ``path`` names the file) has ended: checkpoint it soon."""
         path = lock.path
         with self._cond:
-            if self._pid != os.getpid():  # forked: the parent's thread does not exist here
-                self._reset_after_fork()
             self._locks[path] = lock
             if path not in self._dirty:
                 self._dirty[path] = time.monotonic()
@@ -117,13 +119,13 @@ class Checkpointer:
         return True
 
     def _reset_after_fork(self) -> None:
-        self._dirty.clear()
-        self._running = False
-        self._locks.clear()
-        self._connections = {}  # the parent's connections must not be used or closed here
+        self._cond = threading.Condition()
         self._io = threading.Lock()
+        self._dirty = {}
+        self._running = False
+        self._locks = {}
+        self._connections = {}  # the parent's connections must not be used or closed here
         self._thread = None
-        self._pid = os.getpid()
 
     # ---------------------------------------------------------------- the thread
     def _run(self) -> None:
@@ -188,6 +190,12 @@ class Checkpointer:
                 if now - used >= self.idle_close:
                     del self._connections[path]
                     _close(conn)
+
+
+def _reset(ref: weakref.ref[Checkpointer]) -> None:
+    checkpointer = ref()
+    if checkpointer is not None:
+        checkpointer._reset_after_fork()
 
 
 def _close(conn: sqlite3.Connection) -> None:

@@ -8,6 +8,7 @@ makes the WAL start from its beginning again once it is large. Each test runs it
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -122,3 +123,25 @@ def test_wal_checkpoint_setting(tmp_path):
     assert Config().store.wal_checkpoint == "background"
     with pytest.raises(ConfigError, match="wal_checkpoint must be background or commit"):
         Config.from_mapping({"store": {"wal_checkpoint": "never"}})
+
+
+def test_a_forked_child_starts_its_own_thread(make_store, checkpointer, tmp_path):
+    """A worker forked from a process whose checkpointer ran has none of its threads (and a
+    lock the thread held at the fork would stay held): the child starts from scratch."""
+    store = make_store()
+    _write(store, 2)
+    assert checkpointer.wait_idle(10.0) and checkpointer._thread is not None
+    lock = sqlite_write_lock(str(tmp_path / "cimbus.db"))
+    pid = os.fork()
+    if pid == 0:  # the child: only the checkpointer, then leave without pytest's teardown
+        code = 1
+        try:
+            fresh = checkpointer._thread is None and not checkpointer._connections
+            before = checkpointer.checkpoints
+            checkpointer.note(lock)
+            ran = checkpointer.wait_idle(10.0) and checkpointer.checkpoints > before
+            code = 0 if fresh and ran else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
