@@ -24,8 +24,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +134,68 @@ class ConfirmTracker:
         return out
 
 
+class CoalescedOutput:
+    """Mixin for a pika connection: inside :meth:`coalesced`, the frames pika marshals are
+    joined and handed to the transport in buffers of up to ``COALESCE_BYTES``.
+
+    pika hands its transport every frame separately (a publish is three: method, header,
+    body), and the select-based transport sends each buffered chunk with its own ``send``
+    call: three system calls per published message, each releasing and re-taking the GIL,
+    and three TCP segments for RabbitMQ to read (strace of the AMQP benchmark: ~3 ``sendto``
+    per message). The publisher's I/O thread publishes a whole window of messages in one go
+    (``Publisher._pump``), so their frames now leave a few dozen messages per ``send``.
+    Frames outside the block (heartbeats, acks, channel and connection methods) pass straight
+    through; the order of frames is unchanged (nothing else writes while the block runs: a
+    pika connection belongs to one thread)."""
+
+    COALESCE_BYTES = 64 * 1024
+    _held: list[bytes] | None = None
+    _held_bytes = 0
+    #: buffers handed to the transport from :meth:`coalesced` blocks (tests, metrics)
+    coalesced_writes = 0
+
+    def _adapter_emit_data(self, data: bytes) -> None:
+        held = self._held
+        if held is None:
+            super()._adapter_emit_data(data)  # type: ignore[misc]
+            return
+        held.append(data)
+        self._held_bytes += len(data)
+        if self._held_bytes >= self.COALESCE_BYTES:
+            self._emit_held()
+
+    def _emit_held(self) -> None:
+        held = self._held
+        if not held:
+            return
+        self._held, self._held_bytes = [], 0
+        if getattr(self, "_transport", None) is None:
+            # the connection is gone: what was published in the block is never confirmed,
+            # and the close callback fails it (PublisherUnavailable), as for any lost frame
+            log.debug("connection closed: %d frames not written", len(held))
+            return
+        self.coalesced_writes += 1
+        super()._adapter_emit_data(held[0] if len(held) == 1 else b"".join(held))  # type: ignore[misc]
+
+    @contextmanager
+    def coalesced(self) -> Iterator[None]:
+        if self._held is not None:  # nested: the outer block writes
+            yield
+            return
+        self._held, self._held_bytes = [], 0
+        try:
+            yield
+        finally:
+            try:
+                self._emit_held()
+            finally:
+                self._held, self._held_bytes = None, 0
+
+
+class _SelectConnection(CoalescedOutput, SelectConnection):
+    """The publisher's connection: a ``SelectConnection`` with :class:`CoalescedOutput`."""
+
+
 _PENDING: Any = object()
 
 
@@ -221,7 +284,7 @@ class Publisher:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._ioloop: IOLoop | None = None
-        self._connection: SelectConnection | None = None
+        self._connection: _SelectConnection | None = None
         self._channel: Any = None
         self._tracker = ConfirmTracker()
         self._waiting: deque[tuple[Publish, Future[None]]] = deque()
@@ -309,7 +372,7 @@ class Publisher:
         params = pika.URLParameters(self.url)
         params.client_properties = {"connection_name": self.name}
         params.blocked_connection_timeout = 30
-        self._connection = SelectConnection(
+        self._connection = _SelectConnection(
             params,
             on_open_callback=self._on_open,
             on_open_error_callback=self._on_open_error,
@@ -405,9 +468,17 @@ class Publisher:
         self._pump()
 
     def _pump(self) -> None:
-        """Publish waiting messages while fewer than ``window`` are unconfirmed."""
+        """Publish waiting messages while fewer than ``window`` are unconfirmed (their frames
+        leave in one write: :class:`CoalescedOutput`)."""
         channel = self._channel
-        while self._waiting and channel is not None and len(self._tracker) < self.window:
+        conn = self._connection
+        if not self._waiting or channel is None or conn is None:
+            return
+        with conn.coalesced():
+            self._publish_waiting(channel)
+
+    def _publish_waiting(self, channel: Any) -> None:
+        while self._waiting and len(self._tracker) < self.window:
             item, future = self._waiting.popleft()
             if future.done():
                 continue
@@ -439,6 +510,7 @@ class Publisher:
 
 
 __all__ = [
+    "CoalescedOutput",
     "ConfirmTracker",
     "Nacked",
     "Publish",
