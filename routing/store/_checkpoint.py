@@ -8,12 +8,15 @@ stopped to read back, copy and ``fsync`` ~4 MB: ~10 % of the AMQP batch thread's
 
 Here, one daemon thread per process does the checkpoints instead: a store notes each write
 transaction it commits (:meth:`Checkpointer.note`, a dictionary entry under a lock), and the
-thread, ``DELAY`` seconds after the first commit it has not checkpointed yet, runs
-``PRAGMA wal_checkpoint(PASSIVE)`` on a connection of its own. A PASSIVE checkpoint takes no
-lock a writer or reader needs, and the sqlite3 driver releases the GIL while it runs, so the
-copy and the ``fsync`` overlap with the next batch on the other core. Once everything is
-copied, the next writer starts the WAL from its beginning again, so the file stays as small as
-before.
+thread, ``DELAY`` seconds after the first commit it has not checkpointed yet, looks at the WAL's
+backlog (frames not yet copied, read from the wal-index header in ``<database>-shm``): from
+``MIN_BACKLOG`` pages on (SQLite's own threshold), or once the oldest uncopied commit is
+``IDLE_FLUSH`` seconds old, it runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a connection of its
+own; below that it looks again every ``CHECK_EVERY`` seconds, so a quiet store does not sync
+its files after every commit. A PASSIVE checkpoint takes no lock a writer or reader needs, and
+the sqlite3 driver releases the GIL while it runs, so the copy and the ``fsync`` overlap with
+the next batch on the other core. Once everything is copied, the next writer starts the WAL
+from its beginning again, so the file stays as small as before.
 
 The store's own connections keep an automatic checkpoint as a backstop, at
 ``FALLBACK_PAGES`` (~40 MB) instead of 1,000: should this thread fall behind or be stopped,
@@ -32,6 +35,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import struct
 import threading
 import time
 import weakref
@@ -48,6 +52,12 @@ DELAY = 0.05
 IDLE_CLOSE = 10.0
 #: WAL pages past which a checkpoint finishes under the writer lock, so that the WAL restarts
 RESTART_PAGES = 2_000
+#: uncopied WAL pages worth a checkpoint (SQLite's own threshold): a quiet store is not synced
+#: after every commit
+MIN_BACKLOG = 1_000
+#: seconds between looks at a smaller backlog, and after which it is copied all the same
+CHECK_EVERY = 0.1
+IDLE_FLUSH = 30.0
 
 
 class Checkpointer:
@@ -59,13 +69,20 @@ class Checkpointer:
         delay: float = DELAY,
         idle_close: float = IDLE_CLOSE,
         restart_pages: int = RESTART_PAGES,
+        min_backlog: int = MIN_BACKLOG,
+        check_every: float = CHECK_EVERY,
+        idle_flush: float = IDLE_FLUSH,
     ) -> None:
         self.delay = delay
         self.idle_close = idle_close
         self.restart_pages = restart_pages
+        self.min_backlog = min_backlog
+        self.check_every = check_every
+        self.idle_flush = idle_flush
         self._locks: dict[str, Any] = {}  # path -> its WriterLock (``_base``)
         self._cond = threading.Condition()
-        self._dirty: dict[str, float] = {}  # path -> when its first unchecked commit was noted
+        # path -> [when its first unchecked commit was noted, when to look at it next]
+        self._dirty: dict[str, list[float]] = {}
         self._connections: dict[str, tuple[sqlite3.Connection, float]] = {}  # under _io
         self._io = threading.Lock()  # held while a connection is used, opened or closed
         self._thread: threading.Thread | None = None
@@ -84,7 +101,8 @@ class Checkpointer:
         with self._cond:
             self._locks[path] = lock
             if path not in self._dirty:
-                self._dirty[path] = time.monotonic()
+                now = time.monotonic()
+                self._dirty[path] = [now, now + self.delay]
                 self._cond.notify()
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -135,19 +153,36 @@ class Checkpointer:
                     if not self._cond.wait(self.idle_close if self._connections else None):
                         self._close_idle()  # (this lock, then _io: nobody takes them reversed)
                 now = time.monotonic()
-                due = [p for p, t in self._dirty.items() if t + self.delay <= now]
+                due = [p for p, (_first, look) in self._dirty.items() if look <= now]
                 if not due:
-                    self._cond.wait(min(self._dirty.values()) + self.delay - now)
+                    self._cond.wait(min(look for _first, look in self._dirty.values()) - now)
                     continue
-                for path in due:
-                    del self._dirty[path]
                 self._running = True
             try:
                 for path in due:
+                    if not self._worth_it(path, now):
+                        continue
+                    with self._cond:
+                        self._dirty.pop(path, None)
                     self._checkpoint(path)
             finally:
                 with self._cond:
                     self._running = False
+
+    def _worth_it(self, path: str, now: float) -> bool:
+        """Checkpoint now: the WAL holds ``min_backlog`` uncopied pages, or the first commit
+        not copied is ``idle_flush`` seconds old, or the backlog cannot be read. Otherwise look
+        again in ``check_every`` seconds (SQLite itself copies every 1,000 pages: a store with
+        a commit now and then must not sync its files after each one)."""
+        backlog = wal_backlog(path)
+        with self._cond:
+            entry = self._dirty.get(path)
+            if entry is None:  # forgotten meanwhile (the store closed)
+                return False
+            if backlog is None or backlog >= self.min_backlog or now - entry[0] >= self.idle_flush:
+                return True
+            entry[1] = now + self.check_every
+            return False
 
     def _checkpoint(self, path: str) -> None:
         """PASSIVE: copy what the WAL holds without taking a lock a writer needs. Writers keep
@@ -192,6 +227,31 @@ class Checkpointer:
                     _close(conn)
 
 
+#: the wal-index header at the start of ``<database>-shm`` (https://www.sqlite.org/walformat.html,
+#: "The WAL-Index Header"), in the machine's byte order: iVersion (u32, 3007000) at 0, isInit
+#: (u8) at 12, mxFrame (u32, frames in the WAL) at 16; then, after the header's two copies,
+#: the checkpoint information with nBackfill (u32, frames copied) at 96.
+_SHM_HEADER = struct.Struct("=I8xB3xI")
+_SHM_BACKFILL = struct.Struct("=I")
+
+
+def wal_backlog(path: str) -> int | None:
+    """WAL frames of the database file ``path`` not yet copied into it, read from the
+    wal-index (``-shm``) without opening the database; None when it cannot be read."""
+    try:
+        with open(f"{path}-shm", "rb") as fh:
+            head = fh.read(100)
+    except OSError:
+        return None
+    if len(head) < 100:
+        return None
+    version, is_init, frames = _SHM_HEADER.unpack_from(head, 0)
+    if version != 3007000 or not is_init:
+        return None
+    (copied,) = _SHM_BACKFILL.unpack_from(head, 96)
+    return max(0, frames - copied)
+
+
 def _reset(ref: weakref.ref[Checkpointer]) -> None:
     checkpointer = ref()
     if checkpointer is not None:
@@ -208,4 +268,12 @@ def _close(conn: sqlite3.Connection) -> None:
 #: the one checkpointer of this process
 CHECKPOINTER = Checkpointer()
 
-__all__ = ["CHECKPOINTER", "DELAY", "FALLBACK_PAGES", "RESTART_PAGES", "Checkpointer"]
+__all__ = [
+    "CHECKPOINTER",
+    "DELAY",
+    "FALLBACK_PAGES",
+    "MIN_BACKLOG",
+    "RESTART_PAGES",
+    "Checkpointer",
+    "wal_backlog",
+]

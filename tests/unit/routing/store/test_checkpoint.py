@@ -20,7 +20,7 @@ import routing.store.store as store_module
 from routing.config import Config, ConfigError
 from routing.store import OutboxItem, Store
 from routing.store._base import sqlite_write_lock
-from routing.store._checkpoint import FALLBACK_PAGES, Checkpointer
+from routing.store._checkpoint import FALLBACK_PAGES, Checkpointer, wal_backlog
 
 PAGE = 4096
 PAYLOAD = b"x" * 100_000  # ~25 WAL pages per commit
@@ -29,7 +29,7 @@ PAYLOAD = b"x" * 100_000  # ~25 WAL pages per commit
 @pytest.fixture
 def checkpointer(monkeypatch: pytest.MonkeyPatch):
     """Install a Checkpointer for the test (returned unstarted: set its knobs, then write)."""
-    cp = Checkpointer(delay=0.01, idle_close=60.0)
+    cp = Checkpointer(delay=0.01, idle_close=60.0, min_backlog=0)
     monkeypatch.setattr(store_base, "CHECKPOINTER", cp)
     monkeypatch.setattr(store_module, "CHECKPOINTER", cp)
     return cp
@@ -145,3 +145,46 @@ def test_a_forked_child_starts_its_own_thread(make_store, checkpointer, tmp_path
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_small_backlog_waits_for_more_or_for_time(make_store, checkpointer, tmp_path):
+    """Like SQLite's own policy, a WAL with fewer than min_backlog uncopied pages is not
+    checkpointed after every commit (a quiet store would sync its files each time), only once
+    it has grown or its oldest commit has waited idle_flush seconds."""
+    checkpointer.min_backlog = 1_000
+    checkpointer.check_every = 0.01
+    checkpointer.idle_flush = 3600.0
+    store = make_store()
+    db = tmp_path / "cimbus.db"
+    _write(store, 2)  # ~50 pages
+    time.sleep(0.2)
+    assert checkpointer.checkpoints == 0 and checkpointer.pending()
+    assert 0 < wal_backlog(str(db)) < 1_000
+    _write(store, 40)  # past 1,000 pages: copied soon after
+    deadline = time.monotonic() + 10.0
+    while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert checkpointer.checkpoints >= 1
+    assert wal_backlog(str(db)) < 1_000  # (commits after that checkpoint wait for the next)
+    _write(store, 1)
+    checkpointer.idle_flush = 0.1  # a small backlog is copied once it has waited that long
+    assert checkpointer.wait_idle(10.0)
+    assert wal_backlog(str(db)) == 0
+
+
+def test_wal_backlog_reads_the_wal_index(tmp_path):
+    db = tmp_path / "plain.db"
+    assert wal_backlog(str(db)) is None  # no database, no -shm
+    c = sqlite3.connect(db, isolation_level=None)
+    try:
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA wal_autocheckpoint=0")
+        c.execute("CREATE TABLE t (x BLOB)")
+        for _ in range(20):
+            c.execute("INSERT INTO t VALUES (?)", (b"x" * 3000,))
+        frames = c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+        assert frames > 20
+        c.execute("INSERT INTO t VALUES (?)", (b"x" * 3000,))
+        assert 0 < wal_backlog(str(db)) <= 3  # copied up to the last commit, then one more
+    finally:
+        c.close()
