@@ -54,3 +54,48 @@ def test_the_machine_budget_names_the_ceiling(capsys: pytest.CaptureFixture[str]
     ceiling = cpus / 500e-6
     assert f"carry at most {ceiling:,.0f} msg/s" in out
     assert f"= {ceiling / 8000:.2f}x of raw" in out
+
+
+def test_the_budget_is_that_of_the_sqlite_one_worker_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bench_amqp prints the machine budget of the one-worker SQLite run, not of the one-worker
+    PostgreSQL run measured after it (both record their CPU; the later one used to win)."""
+    import contextlib
+
+    b = bench_bus_amqp
+
+    class _Conn:
+        def close(self) -> None:
+            pass
+
+    def meter(cimbus_seconds: float) -> bench_bus_amqp.CpuMeter:
+        m = b.CpuMeter()
+        m.seconds = {"load generator": 1.0, "RabbitMQ": 1.0, "cimbus": cimbus_seconds}
+        return m
+
+    def raw_pika(bodies: list[bytes]) -> float:
+        b.LAST_CPU["raw"] = meter(0.0)
+        return 8000.0
+
+    def through_cimbus(bodies, *, own_process=True, workers=1, store_url=None):
+        if own_process and workers == 1:
+            b.LAST_CPU["cimbus"] = meter(3.0 if store_url else 2.0)  # PostgreSQL costs more
+            b.LAST_THREADS[:] = [(200.0, "cimbus-amqp-in batch")]
+            b.LAST_BATCHES[:] = [10]
+        return 2000.0, {"pending": 0}
+
+    @contextlib.contextmanager
+    def postgres_store():
+        yield "postgresql+psycopg://fake/db"
+
+    monkeypatch.setattr(b.pika, "BlockingConnection", lambda params: _Conn())
+    monkeypatch.setattr(b, "raw_pika", raw_pika)
+    monkeypatch.setattr(b, "raw_relay", lambda bodies: 6000.0)
+    monkeypatch.setattr(b, "through_cimbus", through_cimbus)
+    monkeypatch.setattr(b, "_postgres_store", postgres_store)
+    b.bench_amqp(10)
+    out = capsys.readouterr().out
+    # 10 messages: 2.0 s of cimbus CPU = 200,000 us per message (the SQLite run's)
+    assert "cimbus 200000)" in out, out
+    assert "cimbus 300000)" not in out
