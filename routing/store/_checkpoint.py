@@ -160,8 +160,11 @@ class Checkpointer:
                 self._running = True
             try:
                 for path in due:
-                    if not self._worth_it(path, now):
-                        continue
+                    try:
+                        if not self._worth_it(path, now):
+                            continue
+                    except Exception:  # checkpoint anyway: the thread must outlive a surprise
+                        log.exception("WAL checkpoint of %s: looking at the backlog failed", path)
                     with self._cond:
                         self._dirty.pop(path, None)
                     self._checkpoint(path)

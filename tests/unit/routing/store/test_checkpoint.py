@@ -188,3 +188,27 @@ def test_wal_backlog_reads_the_wal_index(tmp_path):
         assert 0 < wal_backlog(str(db)) <= 3  # copied up to the last commit, then one more
     finally:
         c.close()
+
+
+def test_the_thread_survives_a_failure_looking_at_the_backlog(
+    make_store, checkpointer, monkeypatch
+):
+    """An unexpected error while deciding is logged and the checkpoint runs anyway: the
+    thread keeps serving later commits (else commits would fall back to the 40 MB backstop)."""
+    from routing.store import _checkpoint
+
+    calls = []
+
+    def broken(path: str) -> int:
+        calls.append(path)
+        if len(calls) == 1:
+            raise RuntimeError("surprise")
+        return 10**6
+
+    monkeypatch.setattr(_checkpoint, "wal_backlog", broken)
+    store = make_store()
+    _write(store, 1)
+    assert checkpointer.wait_idle(10.0) and checkpointer.checkpoints == 1
+    _write(store, 1)
+    assert checkpointer.wait_idle(10.0) and checkpointer.checkpoints == 2
+    assert checkpointer._thread is not None and checkpointer._thread.is_alive()
