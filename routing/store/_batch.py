@@ -34,7 +34,7 @@ from sqlalchemy import JSON
 from ._base import StoreBase
 from ._dedupe import _key
 from ._types import UTCDateTime, as_utc, utcnow
-from .models import AuditRow, OutboxRow
+from .models import AuditRow, OutboxPayloadRow, OutboxRow
 from .records import OutboxRecord
 
 
@@ -57,10 +57,10 @@ class PendingWrites:
 
 
 _AUDIT_INSERT = AuditRow.__table__.insert()
-_OUTBOX_INSERT = OutboxRow.__table__.insert()
 _OUTBOX_INSERT_RETURNING = OutboxRow.__table__.insert().returning(
     OutboxRow.__table__.c.id, sort_by_parameter_order=True
 )
+_PAYLOAD_INSERT = OutboxPayloadRow.__table__.insert()
 
 
 def _record(values: dict[str, Any], item_id: int) -> OutboxRecord:
@@ -151,11 +151,17 @@ class BatchMixin(StoreBase):
     def _core_flush(self, conn: Any, pending: PendingWrites) -> list[int] | None:
         ids: list[int] | None = None
         if pending.outbox:
-            if pending.claim_for is not None:
-                rows = conn.execute(_OUTBOX_INSERT_RETURNING, pending.outbox).all()
-                ids = [r[0] for r in rows]
-            else:
-                conn.execute(_OUTBOX_INSERT, pending.outbox)
+            rows = [
+                {k: v for k, v in values.items() if k != "payload"} for values in pending.outbox
+            ]
+            ids = [r[0] for r in conn.execute(_OUTBOX_INSERT_RETURNING, rows).all()]
+            conn.execute(
+                _PAYLOAD_INSERT,
+                [
+                    {"id": i, "payload": v["payload"]}
+                    for i, v in zip(ids, pending.outbox, strict=True)
+                ],
+            )
         if pending.replies:
             _claim, remember = self._dedupe_statements()  # type: ignore[attr-defined]
             conn.execute(remember, pending.replies)
@@ -311,7 +317,6 @@ _OUTBOX_COLUMNS = (
     "correlation_id",
     "verb",
     "noun",
-    "payload",
     "headers",
     "attempts",
     "max_attempts",
@@ -319,10 +324,13 @@ _OUTBOX_COLUMNS = (
     "created_at",
 )
 _SQLITE_AUDIT = _sqlite_insert(AuditRow.__table__, _AUDIT_COLUMNS)
-_SQLITE_OUTBOX = _sqlite_insert(OutboxRow.__table__, _OUTBOX_COLUMNS)
+_SQLITE_OUTBOX = _sqlite_insert(OutboxRow.__table__, ("id", *_OUTBOX_COLUMNS))
 _SQLITE_OUTBOX_CLAIMED = _sqlite_insert(
-    OutboxRow.__table__, (*_OUTBOX_COLUMNS, "claimed_by", "lease_until")
+    OutboxRow.__table__, ("id", *_OUTBOX_COLUMNS, "claimed_by", "lease_until")
 )
+# OR REPLACE: ids are the outbox's next ones, so a payload row with such an id could only be
+# one left behind by an entry deleted without it (not done by cimbus; never delivered again)
+_SQLITE_PAYLOADS = "INSERT OR REPLACE INTO outbox_payloads (id, payload) VALUES (?, ?)"
 _SQLITE_REMEMBER = (
     "INSERT INTO processed_messages (message_id, source, received_at, reply, replied_at) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, source) "
@@ -342,32 +350,20 @@ def _driver(conn: Any) -> Any:
 
 
 def _sqlite_flush(conn: Any, pending: PendingWrites) -> list[int] | None:
-    """Returns the outbox ids when the batch claims its entries (None: not needed)."""
+    """Returns the ids of the outbox entries written (None: none)."""
     ids: list[int] | None = None
     db = _driver(conn)
     if pending.outbox:
-        claimed = pending.claim_for is not None
-        sql, row = _SQLITE_OUTBOX_CLAIMED if claimed else _SQLITE_OUTBOX
+        # The batch holds the write lock (BEGIN IMMEDIATE): nobody else inserts meanwhile, so
+        # the ids after the largest one are free; given explicitly, the payloads (a table of
+        # their own, same id) need no read-back of the ids SQLite chose.
+        last = db.execute("SELECT max(id) FROM outbox").fetchone()[0] or 0
+        ids = list(range(last + 1, last + 1 + len(pending.outbox)))
+        for values, i in zip(pending.outbox, ids, strict=True):
+            values["id"] = i
+        sql, row = _SQLITE_OUTBOX_CLAIMED if pending.claim_for is not None else _SQLITE_OUTBOX
         db.executemany(sql, [row(v) for v in pending.outbox])
-        if claimed:
-            # Under the write lock (BEGIN IMMEDIATE) one executemany into a rowid table gets
-            # consecutive ids ending at last_insert_rowid(); checked, not assumed.
-            n = len(pending.outbox)
-            last, found = db.execute(
-                "SELECT last_insert_rowid(), count(*) FROM outbox "
-                "WHERE id BETWEEN last_insert_rowid() - ? + 1 AND last_insert_rowid() "
-                "AND claimed_by = ? AND lease_until = ?",
-                (n, pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
-            ).fetchall()[0]
-            first = last - n + 1
-            if found == n:
-                ids = list(range(first, last + 1))
-            else:  # cannot tell the ids: leave the entries to the outbox worker's claim
-                db.execute(
-                    "UPDATE outbox SET status = 'pending', claimed_by = NULL, lease_until = NULL "
-                    "WHERE claimed_by = ? AND lease_until = ? AND status = 'claimed'",
-                    (pending.claim_for, _sqlite_datetime(pending.outbox[0]["lease_until"])),
-                )
+        db.executemany(_SQLITE_PAYLOADS, [(v["id"], v["payload"]) for v in pending.outbox])
     if pending.replies or pending.deferred:
         # a deferred claim's row is inserted whole: with its reply (the last one remembered
         # wins, as with the upsert) or without one

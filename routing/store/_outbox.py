@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ._base import StoreBase
 from ._types import as_utc, utcnow
-from .models import DeadLetterRow, OutboxRow
+from .models import DeadLetterRow, OutboxPayloadRow, OutboxRow
 from .records import OUTBOX_STATUSES, OutboxItem, OutboxRecord
 
 
@@ -37,6 +37,7 @@ class OutboxMixin(StoreBase):
         """Add a delivery to do; returns the outbox id (0 inside a ``batch()``, which writes it
         at its end). Commits with an open ``transaction()``."""
         now = utcnow()
+        payload = bytes(item.payload)
         values = {
             "status": "pending",
             "target": item.target,
@@ -46,7 +47,6 @@ class OutboxMixin(StoreBase):
             "correlation_id": item.correlation_id,
             "verb": item.verb,
             "noun": item.noun,
-            "payload": bytes(item.payload),
             "headers": dict(item.headers),
             "attempts": 0,
             "max_attempts": item.max_attempts,
@@ -55,11 +55,14 @@ class OutboxMixin(StoreBase):
         }
         pending = self._pending()
         if pending is not None:  # inside a batch(): written with the others at its end
+            values["payload"] = payload  # to its own table (see _batch)
             pending.outbox.append(values)
             return 0
-        with self._session() as s:  # Core INSERT: one per subscriber on the hot path
-            result = s.connection().execute(_OUTBOX_INSERT, values)
-            return int(result.inserted_primary_key[0])
+        with self._session() as s:  # Core INSERTs: one per subscriber on the hot path
+            conn = s.connection()
+            item_id = int(conn.execute(_OUTBOX_INSERT, values).inserted_primary_key[0])
+            conn.execute(_PAYLOAD_INSERT, {"id": item_id, "payload": payload})
+            return item_id
 
     def claim_due(
         self,
@@ -94,7 +97,7 @@ class OutboxMixin(StoreBase):
                 {"ids": [r.id for r in rows], "worker": worker, "lease": lease},
             )
             return [
-                _outbox_record(r, status="claimed", claimed_by=worker, lease_until=lease)
+                _outbox_record(r, r.payload, status="claimed", claimed_by=worker, lease_until=lease)
                 for r in rows
             ]
 
@@ -166,6 +169,7 @@ class OutboxMixin(StoreBase):
                 )
                 if existing is not None:
                     return existing
+            payload = s.get(OutboxPayloadRow, row.id)
             if row.status == "claimed":  # the attempt that made the caller give up
                 row.attempts += 1
             row.status = "dead"
@@ -182,7 +186,7 @@ class OutboxMixin(StoreBase):
                 transport=row.transport,
                 address=row.address,
                 reason=reason,
-                payload=row.payload,
+                payload=payload.payload if payload is not None else b"",
                 headers=dict(row.headers or {}),
                 attempts=row.attempts,
                 outbox_id=row.id,
@@ -206,7 +210,10 @@ class OutboxMixin(StoreBase):
         """One outbox entry (for operators and tests)."""
         with self._session(read=True) as s:
             row = s.get(OutboxRow, item_id)
-            return _outbox_record(row) if row is not None else None
+            if row is None:
+                return None
+            payload = s.get(OutboxPayloadRow, item_id)
+            return _outbox_record(row, payload.payload if payload is not None else b"")
 
 
 def _locked(s: Session, item_id: int) -> OutboxRow:
@@ -216,8 +223,9 @@ def _locked(s: Session, item_id: int) -> OutboxRow:
     return row
 
 
-def _outbox_record(r: Any, **changed: Any) -> OutboxRecord:
-    """A record from an ORM row or a Core row (``changed``: values set since it was read)."""
+def _outbox_record(r: Any, payload: bytes, **changed: Any) -> OutboxRecord:
+    """A record from an ORM row or a Core row and the entry's payload (``changed``: values set
+    since it was read)."""
     return OutboxRecord(
         id=r.id,
         status=changed.get("status", r.status),
@@ -228,7 +236,7 @@ def _outbox_record(r: Any, **changed: Any) -> OutboxRecord:
         correlation_id=r.correlation_id,
         verb=r.verb,
         noun=r.noun,
-        payload=r.payload,
+        payload=payload,
         headers=dict(r.headers or {}),
         max_attempts=r.max_attempts,
         next_attempt_at=r.next_attempt_at,
@@ -242,18 +250,22 @@ def _outbox_record(r: Any, **changed: Any) -> OutboxRecord:
 
 
 _OUTBOX_INSERT = OutboxRow.__table__.insert()
+_PAYLOAD_INSERT = OutboxPayloadRow.__table__.insert()
 _TABLE = OutboxRow.__table__
+_PAYLOADS = OutboxPayloadRow.__table__
 _DUE = or_(
     and_(_TABLE.c.status == "pending", _TABLE.c.next_attempt_at <= bindparam("now")),
     and_(_TABLE.c.status == "claimed", _TABLE.c.lease_until <= bindparam("now")),
 )
 _ANY_DUE = select(_TABLE.c.id).where(_DUE).limit(1)
+# an entry and its payload are written in one transaction and deleted in one (retention)
 _CLAIM_SELECT = (
-    select(_TABLE)
+    select(_TABLE, _PAYLOADS.c.payload)
+    .join(_PAYLOADS, _PAYLOADS.c.id == _TABLE.c.id)
     .where(_DUE)
     .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
     .limit(bindparam("limit", type_=Integer()))
-    .with_for_update(skip_locked=True)
+    .with_for_update(of=_TABLE, skip_locked=True)
 )
 _MARK_DELIVERED = (
     _TABLE.update()

@@ -5,8 +5,8 @@ grow for ever under a steady message flow.
 
 * audit rows whose ``received_at`` is older than ``audit_days``;
 * outbox entries that are finished (``delivered``, or ``dead``: their dead letter keeps the
-  message) and were created more than ``outbox_days`` ago; pending and claimed entries are
-  never touched;
+  message) and were created more than ``outbox_days`` ago, with their payloads (in the same
+  transaction); pending and claimed entries are never touched;
 * processed MessageIDs (with their stored replies) older than ``dedupe_days``: a message sent
   again after that is processed again, so this is the de-duplication window (REL-1);
 * closed correlations created more than ``dedupe_days`` ago (open ones never);
@@ -30,7 +30,14 @@ from sqlalchemy import delete, func, select
 
 from ._base import StoreBase
 from ._types import utcnow
-from .models import AuditRow, CorrelationRow, DeadLetterRow, OutboxRow, ProcessedMessage
+from .models import (
+    AuditRow,
+    CorrelationRow,
+    DeadLetterRow,
+    OutboxPayloadRow,
+    OutboxRow,
+    ProcessedMessage,
+)
 
 CHUNK = 2000
 FINISHED_OUTBOX = ("delivered", "dead")
@@ -70,7 +77,13 @@ class RetentionMixin(StoreBase):
         if retention.outbox_days:
             cutoff = now - timedelta(days=retention.outbox_days)
             counts["outbox"] = self._prune_by_id(
-                OutboxRow, "created_at", cutoff, chunk, dry_run, statuses=FINISHED_OUTBOX
+                OutboxRow,
+                "created_at",
+                cutoff,
+                chunk,
+                dry_run,
+                statuses=FINISHED_OUTBOX,
+                same_ids=OutboxPayloadRow,
             )
             counts["dead_letters"] = self._prune_where(
                 DeadLetterRow,
@@ -102,11 +115,12 @@ class RetentionMixin(StoreBase):
         dry_run: bool,
         *,
         statuses: tuple[str, ...] | None = None,
+        same_ids: Any = None,
     ) -> int:
         """Walk ``model`` in id order from the oldest row, ``chunk`` rows at a time; delete the
-        rows whose ``time_col`` is before ``cutoff`` (and whose status is one of ``statuses``);
-        stop at the first chunk that reaches a row at or after ``cutoff`` (the rest is
-        younger)."""
+        rows whose ``time_col`` is before ``cutoff`` (and whose status is one of ``statuses``),
+        and the rows of ``same_ids`` with their ids in the same transaction; stop at the first
+        chunk that reaches a row at or after ``cutoff`` (the rest is younger)."""
         table = model.__table__
         columns = [table.c.id, table.c[time_col]]
         if statuses is not None:
@@ -127,6 +141,9 @@ class RetentionMixin(StoreBase):
             if doomed and not dry_run:
                 with self._session() as s:
                     s.execute(delete(table).where(table.c.id.in_(doomed)))
+                    if same_ids is not None:
+                        also = same_ids.__table__
+                        s.execute(delete(also).where(also.c.id.in_(doomed)))
             total += len(doomed)
             if len(rows) < chunk or any(r[1] >= cutoff for r in rows):
                 return total

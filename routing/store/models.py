@@ -7,6 +7,7 @@ table                  one row per                                              
 ``audit``              message in or out of the bus                                BUS-9
 ``processed_messages`` MessageID (+ Source) seen, with the reply sent for it       REL-1
 ``outbox``             delivery still to do / done / given up                      REL-1
+``outbox_payloads``    the bytes of an outbox entry (same id)                      REL-1
 ``correlations``       exchange waiting for (or closed by) its reply               BUS-7
 ``dead_letters``       message that could not be delivered, with the reason        REL-2
 =====================  ==========================================================  =========
@@ -105,7 +106,12 @@ class ProcessedMessage(Base):
 
 class OutboxRow(Base):
     """REL-1: transactional outbox. Workers claim due rows (status + next_attempt_at, or an
-    expired lease) and report delivered / failed / dead."""
+    expired lease) and report delivered / failed / dead.
+
+    The message itself is in :class:`OutboxPayloadRow` under the same id (revision 0006): an
+    entry's row is rewritten when it is claimed, delivered or retried, and with a 2 KB payload
+    inside, marking 500 confirmed entries delivered rewrote ~250 table pages (a third of the
+    WAL an AMQP-routed message cost); the payload is written once and only read."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -122,7 +128,6 @@ class OutboxRow(Base):
     correlation_id: Mapped[str | None]
     verb: Mapped[str | None]
     noun: Mapped[str | None]
-    payload: Mapped[bytes]
     headers: Mapped[dict[str, str]] = mapped_column(JSON(), default=dict)
     attempts: Mapped[int] = mapped_column(Integer(), default=0)
     max_attempts: Mapped[int] = mapped_column(Integer(), default=20)
@@ -132,6 +137,16 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class OutboxPayloadRow(Base):
+    """REL-1: the bytes an outbox entry delivers; ``id`` is the entry's. Written with the
+    entry, read when it is claimed, deleted with it (retention)."""
+
+    __tablename__ = "outbox_payloads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    payload: Mapped[bytes]
 
 
 class CorrelationRow(Base):

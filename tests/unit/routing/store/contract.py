@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -30,6 +31,7 @@ from routing.store import (
 )
 from routing.store._migrate import (
     EXPRESSION_INDEXES,
+    alembic_config,
     expression_index_warnings_muted,
     head_revision,
 )
@@ -88,6 +90,40 @@ def item(**kw) -> OutboxItem:
     }
     values.update(kw)
     return OutboxItem(**values)
+
+
+def enqueue_before_0006(store: Store, message_id: str, payload: bytes = b"<old/>") -> None:
+    """An outbox entry as a cimbus before revision 0006 wrote it: the payload in the
+    outbox row (the store's own ``enqueue`` now writes ``outbox_payloads``)."""
+    old = item(message_id=message_id, payload=payload)
+    outbox = sa.table(
+        "outbox",
+        *(sa.column(c) for c in ("status", "target", "transport", "address", "message_id")),
+        *(sa.column(c) for c in ("correlation_id", "verb", "noun", "payload")),
+        *(sa.column(c) for c in ("attempts", "max_attempts")),
+        sa.column("headers", sa.JSON()),
+        sa.column("next_attempt_at", UTCDateTime()),
+        sa.column("created_at", UTCDateTime()),
+    )
+    with store._engine.begin() as connection:
+        connection.execute(
+            outbox.insert().values(
+                status="pending",
+                target=old.target,
+                transport=old.transport,
+                address=old.address,
+                message_id=old.message_id,
+                correlation_id=old.correlation_id,
+                verb=old.verb,
+                noun=old.noun,
+                payload=old.payload,
+                attempts=0,
+                max_attempts=old.max_attempts,
+                headers=old.headers,
+                next_attempt_at=old.next_attempt_at,
+                created_at=T0,
+            )
+        )
 
 
 def correlation(cid: str = "c-1", **kw) -> Correlation:
@@ -709,7 +745,7 @@ class PersistenceContract:
         old.migrate("0002")
         old.record(entry(message_id="before-0003"))
         old.claim_message_id("before-0003", "CIS")
-        old.enqueue(item(message_id="queued-before-0003"))
+        enqueue_before_0006(old, "queued-before-0003")
         assert "smt_usage_points" not in sa.inspect(old._engine).get_table_names()
         old.close()
 
@@ -732,7 +768,7 @@ class PersistenceContract:
         outbox entry): entries queued before the upgrade are still claimed and delivered."""
         old = make_empty_store()
         old.migrate("0003")
-        old.enqueue(item(message_id="queued-before-0004"))
+        enqueue_before_0006(old, "queued-before-0004")
         assert "ix_outbox_message_id" in {
             i["name"] for i in sa.inspect(old._engine).get_indexes("outbox")
         }
@@ -748,6 +784,57 @@ class PersistenceContract:
         assert o.message_id == "queued-before-0004"
         new.mark_delivered(o.id)
         assert new.claim_due("w1", now=at(60)) == []
+
+    def test_upgrade_from_0005_moves_outbox_payloads_and_downgrade_puts_them_back(
+        self, make_empty_store: MakeStore
+    ) -> None:
+        """0006 moves every outbox payload into ``outbox_payloads`` (same id): entries queued,
+        delivered or dead before the upgrade keep their bytes; entries written after it are
+        delivered too; a downgrade to 0005 puts the payloads back into the outbox rows."""
+        old = make_empty_store()
+        old.migrate("0005")
+        enqueue_before_0006(old, "queued", b"<q/>")
+        enqueue_before_0006(old, "delivered", b"<d/>")
+        enqueue_before_0006(old, "dead", b"<x/>")
+        old.close()
+
+        new = make_empty_store()
+        new.migrate()
+        assert new.schema_revision() == head_revision()
+        columns = {c["name"] for c in sa.inspect(new._engine).get_columns("outbox")}
+        assert "payload" not in columns
+        claimed = {o.message_id: o for o in new.claim_due("w1", now=at(0))}
+        assert {m: o.payload for m, o in claimed.items()} == {
+            "queued": b"<q/>",
+            "delivered": b"<d/>",
+            "dead": b"<x/>",
+        }
+        new.mark_delivered(claimed["delivered"].id)
+        dl = new.to_dead_letter(claimed["dead"].id, "refused")
+        assert new.get_dead_letter(dl).payload == b"<x/>"
+        assert new.outbox_item(claimed["delivered"].id).payload == b"<d/>"
+        assert new.enqueue(item(message_id="after", payload=b"<a/>")) > 0
+        with new.batch():
+            new.enqueue(item(message_id="batched", payload=b"<b/>"))
+        later = {o.message_id: o.payload for o in new.claim_due("w1", now=at(0))}
+        assert later == {"after": b"<a/>", "batched": b"<b/>"}
+        new.close()
+
+        with new._engine.begin() as connection:
+            command.downgrade(alembic_config(connection), "0005")
+        back = make_empty_store()
+        assert back.schema_revision() == "0005"
+        with back._engine.connect() as connection:
+            rows = dict(connection.execute(sa.text("SELECT message_id, payload FROM outbox")).all())
+            tables = sa.inspect(connection).get_table_names()
+        assert {k: bytes(v) for k, v in rows.items()} == {
+            "queued": b"<q/>",
+            "delivered": b"<d/>",
+            "dead": b"<x/>",
+            "after": b"<a/>",
+            "batched": b"<b/>",
+        }
+        assert "outbox_payloads" not in tables
 
     def test_migrate_twice_is_harmless(self, store: Store) -> None:
         store.record(entry())
