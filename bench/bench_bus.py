@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -38,6 +37,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from lxml import etree
 
+from bench._tmp import scratch_dir
 from cim_models.build import build_message
 from endpoints.embedded import EmbeddedBroker, EmbeddedTransport
 from endpoints.soap import create_app
@@ -313,7 +313,7 @@ def bench_soap(seconds: float, concurrency: int, *, own_process: bool = True) ->
     (:func:`serve`), the load generator (8 httpx clients) in this one. With False, the
     servers and the clients share this process (the layout before issue 3's last round),
     printed for comparison."""
-    tmp = Path(tempfile.mkdtemp(prefix="cimbus-bench-"))
+    tmp = scratch_dir("cimbus-bench-")
     mapping = _soap_config(f"sqlite:///{tmp}/bench.db")
     n = int(20000 * seconds / 5) + 2000
     bodies = make_bodies(n)

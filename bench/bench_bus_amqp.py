@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -339,10 +340,56 @@ def through_cimbus(
     publisher and consumer. With False, cimbus runs in this process too and competes with the
     load generator for one GIL (every time cimbus releases it, for a parse or a SQLite call,
     it can wait a whole switch interval for the sender's loop)."""
-    from endpoints.amqp import AmqpClient
-
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     tmp = Path(tempfile.mkdtemp(prefix="cimbus-bench-amqp-"))
+    try:
+        return _through_cimbus(
+            bodies, prefix, tmp, own_process=own_process, workers=workers, store_url=store_url
+        )
+    finally:  # a benchmark leaves nothing behind: its store (~100 MB), exchanges and queues
+        shutil.rmtree(tmp, ignore_errors=True)
+        _delete_topology(prefix)
+
+
+def _delete_topology(prefix: str) -> None:
+    """Delete the exchanges and durable queues a run declared under ``prefix`` (the
+    topology cimbus and its clients declare, built the same way)."""
+    from endpoints.amqp.topology import Topology
+
+    topology = Topology.build(
+        exchange=prefix,
+        dead_letter_exchange=f"{prefix}.dlx",
+        inbound=f"{prefix}.in",
+        systems=[(name, f"{prefix}.system.{name}") for name in ("HES", "MDMS")],
+        worker_id="any",  # its reply queue's dead-letter queue is durable
+    )
+    try:
+        conn = pika.BlockingConnection(pika.URLParameters(URL))
+    except Exception as exc:
+        print(f"(could not remove the benchmark's {prefix}.* topology: {exc})")
+        return
+    try:
+        ch = conn.channel()
+        for q in topology.queues:
+            if not q.exclusive:
+                ch.queue_delete(q.name)
+        for e in topology.exchanges:
+            ch.exchange_delete(e.name)
+    finally:
+        conn.close()
+
+
+def _through_cimbus(
+    bodies: list[bytes],
+    prefix: str,
+    tmp: Path,
+    *,
+    own_process: bool,
+    workers: int,
+    store_url: str | None,
+) -> tuple[float, dict[str, int]]:
+    from endpoints.amqp import AmqpClient
+
     mapping = _cimbus_config(prefix, store_url or f"sqlite:///{tmp}/bench.db")
     children: list[subprocess.Popen] = []
     bus = transport = None
@@ -428,21 +475,6 @@ def through_cimbus(
         counts = bus.store.outbox_counts()
         transport.stop()
         bus.stop()
-    conn = pika.BlockingConnection(pika.URLParameters(URL))
-    ch = conn.channel()
-    for q in (
-        f"{prefix}.in",
-        f"{prefix}.system.HES",
-        f"{prefix}.system.MDMS",
-        f"{prefix}.in.dead",
-        f"{prefix}.system.HES.dead",
-        f"{prefix}.system.MDMS.dead",
-    ):
-        try:
-            ch.queue_delete(q)
-        except Exception:
-            ch = conn.channel()
-    conn.close()
     if not ok:
         raise SystemExit(f"cimbus delivered only {seen[0]} of {len(bodies)} messages")
     return len(bodies) / elapsed, counts

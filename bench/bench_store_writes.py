@@ -25,7 +25,6 @@ import collections
 import sqlite3
 import struct
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import event
 
+from bench._tmp import scratch_dir
 from bench.bench_bus import _soap_config, make_bodies
 from endpoints.embedded import EmbeddedBroker, EmbeddedTransport
 from routing.bus import Bus
@@ -55,7 +55,7 @@ def wal_frames(wal: Path) -> tuple[list[int], int]:
 
 
 def run(batch: int, messages: int, breakdown: bool) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="cimbus-bench-store-"))
+    tmp = scratch_dir("cimbus-bench-store-")
     db = tmp / "bench.db"
     mapping = _soap_config(f"sqlite:///{db}")
     mapping["store"]["wal_checkpoint"] = "commit"  # nothing but the commits touches the WAL
@@ -100,7 +100,7 @@ def run(batch: int, messages: int, breakdown: bool) -> dict:
 
 def baseline(batch: int, messages: int) -> float:
     """Frames per commit when the same data goes into index-free tables with plain sqlite3."""
-    tmp = Path(tempfile.mkdtemp(prefix="cimbus-bench-store-"))
+    tmp = scratch_dir("cimbus-bench-store-")
     db = tmp / "plain.db"
     c = sqlite3.connect(db, isolation_level=None)
     c.execute("PRAGMA journal_mode=WAL")
