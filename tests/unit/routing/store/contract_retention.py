@@ -10,7 +10,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from routing.store import Retention, Store
-from routing.store.models import AuditRow, CorrelationRow, OutboxRow, ProcessedMessage
+from routing.store.models import (
+    AuditRow,
+    CorrelationRow,
+    OutboxPayloadRow,
+    OutboxRow,
+    ProcessedMessage,
+)
 
 from .contract import T0 as NOW
 from .contract import MakeStore, correlation, entry, item
@@ -78,6 +84,10 @@ class RetentionContract:
             ids = set(conn.execute(sa.select(OutboxRow.__table__.c.id)).scalars())
         assert ids == {pending, young}  # never an entry that is still to be delivered
         assert store.get_dead_letter(dl_id) is not None  # the dead letter keeps the message
+        with store._engine.connect() as conn:  # payloads go with their entries (0006)
+            kept = set(conn.execute(sa.select(OutboxPayloadRow.__table__.c.id)).scalars())
+        assert kept == {pending, young}
+        assert store.outbox_item(young).payload == item().payload
 
     def test_replayed_dead_letters_go_unreplayed_stay(self, make_store: MakeStore) -> None:
         store = make_store()
