@@ -8,7 +8,7 @@
 ``GET /ws/xsd/<File>.xsd`` the XSD profiles the WSDLs import (``cim_models/schemas``)
 ``GET /ws``                every service with its WSDL URL and operations (HTML or JSON)
 ``GET /healthz``           the process is alive
-``GET /readyz``            the store answers (``bus.store.outbox_counts()``)
+``GET /readyz``            the store answers (``bus.store.outbox_backlog()``)
 =========================  ==================================================================
 
 A request goes through :mod:`.dispatch` (content type, SOAPAction, size, envelope, operation),
@@ -539,8 +539,8 @@ def create_app(
 
     @app.get("/readyz")
     def readyz() -> Response:
-        try:
-            counts = bus.store.outbox_counts()
+        try:  # the backlog only: counting every delivered entry grows with the table
+            counts = bus.store.outbox_backlog()
         except Exception as exc:  # any store failure means "not ready"
             return JSONResponse(
                 {"status": "not ready", "reason": f"store: {type(exc).__name__}: {exc}"}, 503

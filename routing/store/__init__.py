@@ -7,7 +7,8 @@ audit ledger           ``record``, ``trail``, ``audit``                       BU
 de-duplication         ``claim_message_id``, ``remember_reply``,              REL-1
                        ``stored_reply``, ``is_known_message``
 outbox                 ``enqueue``, ``claim_due``, ``mark_delivered``,        REL-1
-                       ``mark_failed``, ``to_dead_letter``, ``outbox_counts``
+                       ``mark_failed``, ``to_dead_letter``,
+                       ``outbox_counts``, ``outbox_backlog``
 correlation table      ``open_correlation``, ``correlation``,                 BUS-7
                        ``complete_correlation``, ``expired_correlations``
 dead letters           ``dead_letter``, ``dead_letters``,                     REL-2

@@ -399,6 +399,34 @@ class OutboxContract:
         assert [r.id for r in rest] == ids[2:]
         assert store.outbox_counts() == {"pending": 1, "claimed": 5, "delivered": 0, "dead": 0}
 
+    def test_claim_due_merges_expired_leases_and_pending_oldest_first(self, store: Store) -> None:
+        """Entries whose worker died (lease expired) and pending ones are claimed together,
+        by next_attempt_at, up to the limit."""
+        old = store.enqueue(item(message_id="old", next_attempt_at=at(0)))
+        late = store.enqueue(item(message_id="late", next_attempt_at=at(5)))
+        assert {r.id for r in store.claim_due("w-dead", now=at(5), lease_seconds=1)} == {old, late}
+        pending = [
+            store.enqueue(item(message_id=f"p-{i}", next_attempt_at=at(i + 1))) for i in range(3)
+        ]
+        first = store.claim_due("w1", limit=3, now=at(10))  # both leases expired at 6
+        assert [r.id for r in first] == [old, pending[0], pending[1]]
+        rest = store.claim_due("w1", limit=3, now=at(10))
+        assert [r.id for r in rest] == [pending[2], late]
+        assert all(r.claimed_by == "w1" and r.payload == item().payload for r in first + rest)
+        assert store.claim_due("w1", limit=3, now=at(10)) == []
+
+    def test_backlog_counts_what_is_still_to_deliver(self, store: Store) -> None:
+        delivered, dead, claimed, pending = (
+            store.enqueue(item(message_id=f"m-{i}", next_attempt_at=at(i))) for i in range(4)
+        )
+        assert pending > claimed  # oldest first below
+        store.mark_delivered_many([delivered])
+        store.to_dead_letter(dead, "refused")
+        [c] = store.claim_due("w1", limit=1, now=at(10))
+        assert c.id == claimed
+        assert store.outbox_backlog() == {"pending": 1, "claimed": 1}
+        assert store.outbox_counts() == {"pending": 1, "claimed": 1, "delivered": 1, "dead": 1}
+
     def test_max_attempts_then_dead_letter(self, store: Store) -> None:
         item_id = store.enqueue(item(max_attempts=3))
         now = 0.0

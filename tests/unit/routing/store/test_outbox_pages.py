@@ -10,13 +10,15 @@ These tests count WAL frames (deterministic), not time.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.dialects import sqlite
 
 import routing.store._base as store_base
 import routing.store.store as store_module
-from routing.store import OutboxItem, Store
+from routing.store import OutboxItem, Store, _outbox
 from routing.store._checkpoint import Checkpointer, wal_backlog
 
 PAYLOAD = os.urandom(1974)  # the benchmark's CreatedMeterReadings, incompressible anyway
@@ -84,3 +86,40 @@ def test_two_payloads_share_a_page(store: Store) -> None:
     assert written < 0.8 * 200, f"{written} WAL pages for 200 entries"
     claimed = store.claim_due("w2", limit=500)
     assert [c.payload for c in claimed] == [PAYLOAD] * 300
+
+
+def test_a_claim_reads_the_limit_not_the_backlog(store: Store) -> None:
+    """claim_due walks each due kind along its index and stops at the limit: no sort of every
+    due entry (the query over both kinds ordered by next_attempt_at sorted the whole backlog,
+    payloads included, for every claim: 68-190 ms per claim of 100 with 100,000 waiting)."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with store._engine.connect() as conn:
+        db = conn.connection.driver_connection
+        statements = (
+            _outbox._PENDING_DUE,
+            _outbox._LEASE_EXPIRED,
+            _outbox._CLAIM_ROWS,
+            _outbox._COUNT_STATUS,  # outbox_backlog, the readiness probe's
+        )
+        for stmt in statements:
+            bound = stmt.params(now=now, limit=100, ids=[1, 2], status="pending")
+            sql = bound.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+            plan = " | ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "TEMP B-TREE" not in plan, plan  # no sort of all the matching rows
+            assert "SCAN" not in plan, plan  # index or primary-key searches only
+
+
+def test_an_entry_whose_payload_was_deleted_is_given_up_not_claimed_forever(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    kept = _entries(store, 2, claim_for=None)
+    assert kept == []  # not claimed for a worker: ids read back from the claim below
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM outbox_payloads WHERE id = 1")
+    claimed = store.claim_due("w1")
+    assert [c.id for c in claimed] == [2]
+    orphan = store.outbox_item(1)
+    assert orphan is not None and orphan.status == "dead"
+    assert orphan.last_error == "its payload is missing"
+    assert "have no payload" in caplog.text
+    assert store.claim_due("w1") == []
