@@ -92,10 +92,13 @@ def item(**kw) -> OutboxItem:
     return OutboxItem(**values)
 
 
-def enqueue_before_0006(store: Store, message_id: str, payload: bytes = b"<old/>") -> None:
-    """An outbox entry as a cimbus before revision 0006 wrote it: the payload in the
-    outbox row (the store's own ``enqueue`` now writes ``outbox_payloads``)."""
-    old = item(message_id=message_id, payload=payload)
+def enqueue_before_0006(
+    store: Store, message_id: str, payload: bytes = b"<old/>", *, attempts: int = 0, **kw
+) -> None:
+    """An outbox entry as a cimbus before revision 0006 wrote it (any revision from 0001 on):
+    the payload in the outbox row (the store's own ``enqueue`` now writes
+    ``outbox_payloads``); ``kw`` as for :func:`item`."""
+    old = item(message_id=message_id, payload=payload, **kw)
     outbox = sa.table(
         "outbox",
         *(sa.column(c) for c in ("status", "target", "transport", "address", "message_id")),
@@ -117,7 +120,7 @@ def enqueue_before_0006(store: Store, message_id: str, payload: bytes = b"<old/>
                 verb=old.verb,
                 noun=old.noun,
                 payload=old.payload,
-                attempts=0,
+                attempts=attempts,
                 max_attempts=old.max_attempts,
                 headers=old.headers,
                 next_attempt_at=old.next_attempt_at,
@@ -715,14 +718,6 @@ class PersistenceContract:
             *(sa.column(c) for c in ("direction", "transport", "message_id", "payload_truncated")),
             sa.column("received_at", UTCDateTime()),
         )
-        outbox = sa.table(
-            "outbox",
-            *(sa.column(c) for c in ("status", "target", "transport", "address", "message_id")),
-            *(sa.column(c) for c in ("payload", "attempts", "max_attempts")),
-            sa.column("headers", sa.JSON()),
-            sa.column("next_attempt_at", UTCDateTime()),
-            sa.column("created_at", UTCDateTime()),
-        )
         with old._engine.begin() as connection:
             connection.execute(
                 audit.insert().values(
@@ -733,21 +728,7 @@ class PersistenceContract:
                     received_at=T0,
                 )
             )
-            connection.execute(
-                outbox.insert().values(
-                    status="pending",
-                    target="HES",
-                    transport="amqp",
-                    address="q",
-                    message_id="old-2",
-                    payload=b"<old/>",
-                    attempts=2,
-                    max_attempts=20,
-                    headers={"verb": "create"},
-                    next_attempt_at=T0,
-                    created_at=T0,
-                )
-            )
+        enqueue_before_0006(old, "old-2", attempts=2, headers={"verb": "create"})
         old.close()
 
         new = make_empty_store()  # the upgraded cimbus starts on the same database
