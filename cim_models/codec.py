@@ -330,12 +330,53 @@ def _text(root: etree._Element, namespace: str, *path: str) -> str | None:
     return (el.text or "").strip() or None
 
 
-def _unwrap_soap(envelope: etree._Element, soap_ns: str) -> tuple[etree._Element, SoapInfo]:
+def soap_parts(
+    envelope: etree._Element, soap_ns: str
+) -> tuple[etree._Element | None, etree._Element]:
+    """The Header (or None) and the Body of a SOAP envelope whose structure is checked as SOAP
+    1.1 section 4.1.1 and the WS-I Basic Profile (R1011) require: at most one Header, as the
+    first element child; exactly one Body, right after it (or first); nothing after the Body.
+    A second Header, a Header after the Body, two Bodies or a trailing element would otherwise
+    be read partly (a mustUnderstand block in a second Header never checked, a second Body
+    ignored). Raises :class:`UnknownMessageError` naming what is wrong."""
     version = "1.1" if soap_ns == ns.SOAP11_NS else "1.2"
-    header = envelope.find(f"{{{soap_ns}}}Header")
-    body = envelope.find(f"{{{soap_ns}}}Body")
+    header_tag, body_tag = f"{{{soap_ns}}}Header", f"{{{soap_ns}}}Body"
+    header = body = None
+    for child in envelope:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        if tag == header_tag:
+            if header is not None:
+                problem = "holds two Header elements; SOAP allows one"
+            elif body is not None:
+                problem = "has its Header after the Body; the Header must come first"
+            else:
+                header = child
+                continue
+        elif tag == body_tag:
+            if body is not None:
+                problem = "holds two Body elements; SOAP allows one"
+            else:
+                body = child
+                continue
+        elif body is not None:
+            problem = f"has {_local(tag)} after the Body; nothing may follow it (WS-I Basic Profile R1011)"
+        else:
+            problem = f"has {_local(tag)} before the Body; only a Header may precede it"
+        raise UnknownMessageError(f"SOAP {version} envelope {problem}")
     if body is None:
         raise UnknownMessageError(f"SOAP {version} envelope has no Body")
+    return header, body
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _unwrap_soap(envelope: etree._Element, soap_ns: str) -> tuple[etree._Element, SoapInfo]:
+    version = "1.1" if soap_ns == ns.SOAP11_NS else "1.2"
+    header, body = soap_parts(envelope, soap_ns)
     children = [c for c in body if isinstance(c.tag, str)]
     if not children:
         raise UnknownMessageError(f"SOAP {version} Body is empty: no message inside")

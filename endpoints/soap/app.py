@@ -69,6 +69,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("cimbus.soap")
 
 OTHER_METHODS = ["PUT", "DELETE", "PATCH", "OPTIONS"]
+#: every resource served to GET answers HEAD too (RFC 9110 section 9.3.2: load-balancer
+#: probes, WSDL tooling checking a URL); uvicorn sends the headers without the body
+GET_METHODS = ["GET", "HEAD"]
+#: a body with a Content-Encoding up to this size is inflated on the event loop
+_INLINE_DECODE = 256 * 1024
 
 
 def _soap_config(config: SoapConfig | Config | None) -> SoapConfig:
@@ -164,7 +169,7 @@ class SoapEndpoint:
             # Unreadable or unsafe XML: the core decides (and records the attempt).
             return meta, None, actor
         try:
-            request = dispatch.check_request(root, service, action)
+            request = dispatch.check_request(root, service, action, actor)
         except SoapFault as fault:
             fault.actor = actor
             log.info("SOAP fault on %s: %s", service.name, fault.reason)
@@ -333,7 +338,7 @@ def _never_waits(service: Service, action: str | None) -> bool:
     """Whether the SOAPAction names an operation whose message never waits for a reply from
     another system (an event, or a reply to cimbus); ``check_request`` then makes sure the
     Body holds that operation's message."""
-    if not action or not action.strip().strip('"'):
+    if not dispatch.action_given(action):
         return False
     name = dispatch.operation_from_action(action)
     op = service.operation(name) if name else None
@@ -402,8 +407,11 @@ class _SoapApp(FastAPI):
             if root and path.startswith(root):
                 path = path[len(root) :]  # as Starlette's routing sees it
             name = path[4:] if path.startswith(_WS_PREFIX) else ""
+            # /ws/<Service>/ is the service too (SOAP stacks do not follow a redirect of a
+            # POST); a deeper path is no service: answered by find_service with a 404 fault
+            name = name[:-1] if name.endswith("/") else name
             soap_post = getattr(self.state, "soap_post", None)
-            if name and "/" not in name and soap_post is not None:
+            if name and soap_post is not None:
                 await self._soap(soap_post, name, scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -505,6 +513,20 @@ def create_app(
             return None
         if body is None:
             return faults.response(dispatch.oversize(endpoint.limits.max_bytes, service))
+        coding, content_type = headers.get("content-encoding"), headers.get("content-type")
+        if coding or dispatch.declared_charset(content_type):
+            try:  # a large compressed body is inflated off the event loop
+                if len(body) > _INLINE_DECODE:
+                    body = await run_in_threadpool(
+                        dispatch.decode_body, body, coding, content_type, endpoint.limits, service
+                    )
+                else:
+                    body = dispatch.decode_body(
+                        body, coding, content_type, endpoint.limits, service
+                    )
+            except SoapFault as fault:
+                log.info("SOAP fault on %s: %s", name, fault.reason)
+                return faults.response(fault)
         try:
             if batcher is not None and _never_waits(service, action):
                 return await batcher.handle(service, body, action, base())
@@ -533,11 +555,11 @@ def create_app(
         )
         return response if response is not None else Response(status_code=400)
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=GET_METHODS)
     def healthz() -> dict[str, str]:
         return {"status": "alive"}
 
-    @app.get("/readyz")
+    @app.api_route("/readyz", methods=GET_METHODS)
     def readyz() -> Response:
         try:  # the backlog only: counting every delivered entry grows with the table
             counts = bus.store.outbox_backlog()
@@ -547,7 +569,7 @@ def create_app(
             )
         return JSONResponse({"status": "ready", "outbox": _jsonable(counts)})
 
-    @app.get("/ws")
+    @app.api_route("/ws", methods=GET_METHODS)
     def listing(request: Request) -> Response:
         base = endpoint.base_url(request)
         rows = [
@@ -570,7 +592,7 @@ def create_app(
             {"services": rows, "xsd": [f"{base}/ws/xsd/{name}" for name in xsd_files()]}
         )
 
-    @app.get("/ws/xsd/{name}")
+    @app.api_route("/ws/xsd/{name}", methods=GET_METHODS)
     def xsd(name: str) -> Response:
         path = xsd_files().get(name)
         if path is None:
@@ -581,14 +603,14 @@ def create_app(
             xsd_cache[name] = path.read_bytes()
         return Response(xsd_cache[name], media_type="text/xml; charset=utf-8")
 
-    @app.get("/ws/{name}")
+    @app.api_route("/ws/{name}", methods=GET_METHODS)
     def wsdl(name: str, request: Request) -> Response:
         try:
             service = dispatch.find_service(name)
         except SoapFault as fault:
             return faults.response(fault)
         if not any(k.lower() == "wsdl" for k in request.query_params):
-            return _not_allowed(service, "GET", wsdl=False)
+            return _not_allowed(service, request.method, wsdl=False)
         return Response(
             render_wsdl(service, endpoint.base_url(request)), media_type="text/xml; charset=utf-8"
         )
@@ -606,7 +628,7 @@ def create_app(
 
 
 def _not_allowed(service: Service, method: str, *, wsdl: bool) -> Response:
-    allow = "GET" if wsdl else "POST"
+    allow = "GET, HEAD" if wsdl else "POST"
     hint = (
         f"GET {service.name}?wsdl for the WSDL"
         if wsdl

@@ -5,12 +5,17 @@ The checks, in order (each failure is a specific SOAP Fault, rendered by :mod:`.
 1. content type ``text/xml`` (SOAP 1.1; ``application/xml`` is tolerated);
    ``application/soap+xml`` is SOAP 1.2 -> ``VersionMismatch``; anything else -> HTTP 415;
 2. a ``SOAPAction`` HTTP header is present (SOAP 1.1 requires it; it may be ``""``);
-3. the body is at most the codec's ``max_bytes`` (HTTP 413; read by the app);
+3. the body is at most the codec's ``max_bytes`` (HTTP 413; read by the app), inflated when
+   it has a ``Content-Encoding`` (gzip, deflate; another coding is HTTP 415; the inflated
+   size is held to ``max_bytes`` too) and read in the ``charset`` its Content-Type names
+   (:func:`decode_body`);
 4. the XML is safe and well-formed: otherwise the *core* decides (it records the attempt and
    answers with its own fault), see :func:`parse_envelope`;
-5. the root is a SOAP 1.1 ``Envelope`` (SOAP 1.2 -> ``VersionMismatch``) with a ``Body``
-   holding exactly one element, and no Header block marked ``mustUnderstand`` that cimbus does
-   not process (``MustUnderstand``);
+5. the root is a SOAP 1.1 ``Envelope`` (SOAP 1.2 -> ``VersionMismatch``) built as SOAP 1.1
+   section 4.1.1 and WS-I BP R1011 say (at most one Header, first; one Body; nothing after
+   it) with a ``Body`` holding exactly one element, and no Header block addressed to cimbus
+   and marked ``mustUnderstand`` that cimbus does not process (``MustUnderstand``, without a
+   ``detail``: SOAP 1.1 section 4.4);
 6. the operation: named by SOAPAction when it is non-empty (its last path segment), else by
    the Body's element; it must belong to the service the request was posted to, and the Body
    must hold that operation's input element (or the generic ``RequestMessage`` /
@@ -23,11 +28,16 @@ a fault and anything else with a ResponseMessage FAILED.
 
 from __future__ import annotations
 
+import re
+import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
 from cim_models import namespaces as ns
+from cim_models.codec import soap_parts
+from cim_models.errors import UnknownMessageError
 from routing.errors import BusError, MalformedMessage, UnsupportedRequest
 
 from . import faults, wire
@@ -109,16 +119,146 @@ def check_soap_action(action: str | None, service: Service) -> None:
         )
 
 
-def oversize(limit: int, service: Service) -> SoapFault:
+def oversize(limit: int, service: Service, *, inflated: bool = False) -> SoapFault:
+    what = "the inflated document" if inflated else "document"
     return _fault(
-        MalformedMessage(f"document is over the limit of {limit} bytes"), service, status=413
+        MalformedMessage(f"{what} is over the limit of {limit} bytes"), service, status=413
     )
 
 
+# ---------------------------------------------------------------------------- body decoding
+
+#: Content-Encoding values cimbus inflates (RFC 9110 section 8.4.1); Apache CXF's GZIP
+#: feature and .NET clients with compression on send gzip
+CODINGS = ("gzip", "x-gzip", "deflate", "identity")
+ACCEPT_ENCODING = "gzip, deflate, identity"
+_UNICODE = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_ENCODING_DECL = re.compile(rb"^<\?xml\s[^>]*?\bencoding\s*=", re.ASCII)
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, lower case, unquoted (or None)."""
+    if not content_type or ";" not in content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').strip().lower() or None
+    return None
+
+
+def decode_body(
+    body: bytes, coding: str | None, content_type: str | None, limits: Any, service: Service
+) -> bytes:
+    """The request body as XML bytes the parser reads correctly (BUS-4, SEC-3):
+
+    * a ``Content-Encoding`` (gzip, deflate; several applied in the order listed) is undone,
+      the inflated size held to ``limits.max_bytes`` as it grows (HTTP 413, so a small
+      compressed "bomb" never fills memory); another coding is HTTP 415 with
+      ``Accept-Encoding`` (RFC 7694);
+    * a ``charset`` the Content-Type names is what the body is in (RFC 3023): a body in a
+      charset other than UTF-8 without a BOM or an XML declaration naming its encoding is
+      transcoded to UTF-8 (the parser would read it as UTF-8); with a declaration or a BOM
+      the document says it itself.
+    """
+    codings = [c.strip().lower() for c in (coding or "").split(",") if c.strip()]
+    for name in reversed(codings):
+        if name == "identity":
+            continue
+        if name not in CODINGS:
+            raise _fault(
+                MalformedMessage(
+                    f"Content-Encoding {name!r} is not supported: send the body uncompressed, "
+                    "or compressed with gzip or deflate"
+                ),
+                service,
+                status=415,
+                headers={"Accept-Encoding": ACCEPT_ENCODING},
+            )
+        body = _inflate(body, name, limits.max_bytes, service)
+    charset = declared_charset(content_type)
+    if charset and charset not in _UNICODE and not _self_described(body):
+        body = _transcode(body, charset, service)
+        if len(body) > limits.max_bytes:
+            raise oversize(limits.max_bytes, service)
+    return body
+
+
+def _inflate(data: bytes, name: str, limit: int, service: Service) -> bytes:
+    """gzip (possibly several members) or deflate (zlib-wrapped, or raw as some clients send
+    it), never more than ``limit`` bytes out."""
+    attempts = (31,) if name in ("gzip", "x-gzip") else (15, -15)
+    error: Exception | None = None
+    for wbits in attempts:
+        try:
+            return _inflate_with(data, wbits, limit, service)
+        except zlib.error as exc:
+            error = error or exc
+    raise _fault(
+        MalformedMessage(
+            f"the body is not valid {'gzip' if name != 'deflate' else 'deflate'} data "
+            f"(Content-Encoding: {name}): {error}"
+        ),
+        service,
+    )
+
+
+def _inflate_with(data: bytes, wbits: int, limit: int, service: Service) -> bytes:
+    out: list[bytes] = []
+    size = 0
+    rest = data
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        chunk = inflater.decompress(rest, limit + 1 - size)
+        size += len(chunk)
+        out.append(chunk)
+        if size > limit or inflater.unconsumed_tail:
+            raise oversize(limit, service, inflated=True)
+        if not inflater.eof:
+            raise zlib.error("the compressed data ends early")
+        rest = inflater.unused_data
+        if not rest or wbits != 31:  # gzip may hold several members, one after the other
+            if rest:
+                raise zlib.error(f"{len(rest)} bytes follow the compressed data")
+            return b"".join(out)
+
+
+def _self_described(body: bytes) -> bool:
+    """A BOM or an XML declaration naming the encoding: the document says what it is in."""
+    return body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or bool(
+        _ENCODING_DECL.match(body)
+    )
+
+
+def _transcode(body: bytes, charset: str, service: Service) -> bytes:
+    try:
+        text = body.decode(charset)
+    except LookupError:
+        raise _fault(
+            MalformedMessage(
+                f"Content-Type names charset {charset!r}, which cimbus does not know: send "
+                "UTF-8 (WS-I Basic Profile R1012)"
+            ),
+            service,
+            status=415,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise _fault(
+            MalformedMessage(
+                f"the body is not valid {charset} (the charset its Content-Type names): byte "
+                f"{exc.start} cannot be decoded"
+            ),
+            service,
+        ) from None
+    return text.encode("utf-8")
+
+
 def check_envelope(
-    root: etree._Element, service: Service
+    root: etree._Element, service: Service, actor: str | None = None
 ) -> tuple[etree._Element | None, etree._Element]:
-    """The envelope's Header (or None) and the one element in its Body."""
+    """The envelope's Header (or None) and the one element in its Body. ``actor``: this
+    service's URL (a Header block addressed to it must be understood, as one addressed to
+    nobody or to "next")."""
     q = etree.QName(root)
     if q.localname == "Envelope" and q.namespace != wire.SOAP11_NS:
         version = "SOAP 1.2" if q.namespace == wire.SOAP12_NS else f"namespace {q.namespace!r}"
@@ -138,12 +278,12 @@ def check_envelope(
             ),
             service,
         )
-    header = root.find(f"{{{wire.SOAP11_NS}}}Header")
-    body = root.find(f"{{{wire.SOAP11_NS}}}Body")
-    if body is None:
-        raise _fault(MalformedMessage("the SOAP envelope has no Body"), service)
+    try:
+        header, body = soap_parts(root, wire.SOAP11_NS)
+    except UnknownMessageError as exc:
+        raise _fault(MalformedMessage(_envelope_problem(str(exc))), service) from None
     if header is not None:
-        _check_must_understand(header, service)
+        _check_must_understand(header, service, actor)
     children = [c for c in body if isinstance(c.tag, str)]
     if not children:
         raise _fault(
@@ -164,19 +304,48 @@ def check_envelope(
     return header, children[0]
 
 
-def _check_must_understand(header: etree._Element, service: Service) -> None:
+def _envelope_problem(message: str) -> str:
+    """The codec's words for a misbuilt envelope, as the endpoint says them."""
+    if message.endswith("has no Body"):
+        return "the SOAP envelope has no Body"
+    return message.replace("SOAP 1.1 envelope", "the SOAP envelope", 1)
+
+
+#: SOAP 1.1 section 4.2.2: a Header block without ``actor`` is for the ultimate recipient
+#: (cimbus, for a request posted to it); this URI addresses whoever receives the message next
+ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next"
+
+
+def _for_us(block: etree._Element, actor: str | None) -> bool:
+    """Whether a Header block is addressed to cimbus: no ``actor`` (or an empty one), the
+    "next" URI, or this service's own URL. A block for another actor is not processed here,
+    so its mustUnderstand is not ours to enforce (SOAP 1.1 sections 4.2.2 and 4.2.3)."""
+    target = (block.get(f"{{{wire.SOAP11_NS}}}actor") or "").strip()
+    return not target or target == ACTOR_NEXT or (actor is not None and target == actor)
+
+
+def _check_must_understand(
+    header: etree._Element, service: Service, actor: str | None = None
+) -> None:
+    """SOAP 1.1 section 4.2.3: a block addressed to cimbus and marked mustUnderstand that
+    cimbus does not process is refused with a MustUnderstand fault. Its Fault carries no
+    ``detail``: section 4.4 reserves detail for errors of the Body."""
     attr = f"{{{wire.SOAP11_NS}}}mustUnderstand"
     for block in header:
         if not isinstance(block.tag, str):
             continue
-        if block.get(attr, "0").strip() in ("1", "true") and block.tag not in UNDERSTOOD_HEADERS:
-            raise _fault(
-                MalformedMessage(
-                    f"SOAP Header block {block.tag} is marked mustUnderstand but cimbus does not "
-                    "process it"
-                ),
-                service,
+        if (
+            block.get(attr, "0").strip() in ("1", "true")
+            and block.tag not in UNDERSTOOD_HEADERS
+            and _for_us(block, actor)
+        ):
+            raise SoapFault(
                 code=faults.MUST_UNDERSTAND,
+                reason=(
+                    f"SOAP Header block {block.tag} is marked mustUnderstand but cimbus does "
+                    "not process it"
+                ),
+                detail=None,
             )
 
 
@@ -207,6 +376,12 @@ def typed_name(element: etree._Element) -> str:
     return f"{prefix}{noun}" if prefix else q.localname
 
 
+def action_given(action: str | None) -> bool:
+    """Whether a SOAPAction names anything: ``""``, an empty header and a quoted blank
+    (``" "``) all mean "dispatch on the Body" (SOAP 1.1 section 6.1.1)."""
+    return bool(action and action.strip().strip('"').strip())
+
+
 def select_operation(service: Service, action: str | None, element: etree._Element) -> Operation:
     """The operation called: by SOAPAction when non-empty, else by the Body's element."""
     local = typed_name(element)
@@ -215,7 +390,7 @@ def select_operation(service: Service, action: str | None, element: etree._Eleme
     else:
         local_text = local
     listing = ", ".join(service.operation_names)
-    name = operation_from_action(action) if action and action.strip().strip('"') else None
+    name = operation_from_action(action) if action_given(action) else None
     if name is not None:
         op = service.operation(name)
         if op is None:
@@ -251,9 +426,11 @@ def select_operation(service: Service, action: str | None, element: etree._Eleme
     return op
 
 
-def check_request(root: etree._Element, service: Service, action: str | None) -> SoapRequest:
-    """Steps 5 and 6 on a parsed document."""
-    header, element = check_envelope(root, service)
+def check_request(
+    root: etree._Element, service: Service, action: str | None, actor: str | None = None
+) -> SoapRequest:
+    """Steps 5 and 6 on a parsed document (``actor``: this service's URL)."""
+    header, element = check_envelope(root, service, actor)
     op = select_operation(service, action, element)
     return SoapRequest(envelope=root, header=header, element=element, operation=op)
 

@@ -16,7 +16,8 @@ Every fault cimbus sends has the same shape::
           <msg:Error><msg:code>2.1</msg:code><msg:level>FATAL</msg:level><msg:reason>...</msg:reason>
     ...
 
-HTTP status 500, except where HTTP itself says more (405 wrong method, 413 too large,
+A ``MustUnderstand`` fault has no ``detail`` (SOAP 1.1 section 4.4 keeps it for errors of the
+Body). HTTP status 500, except where HTTP itself says more (405 wrong method, 413 too large,
 415 wrong content type, 404 unknown service). :class:`SoapFault` is both what the endpoint
 renders and what :func:`read_fault` gives back to clients (``SoapClient``, ``SoapOutbound``).
 """

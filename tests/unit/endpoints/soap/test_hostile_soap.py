@@ -141,7 +141,7 @@ def test_hostile_soap_gets_a_specific_fault(client: TestClient, bus: StubBus, ca
 def test_405_says_what_is_allowed(client: TestClient) -> None:
     assert _send(client, "GET service URL").headers["allow"] == "POST"
     assert _send(client, "PUT service URL").headers["allow"] == "POST"
-    assert _send(client, "DELETE WSDL URL").headers["allow"] == "GET"
+    assert _send(client, "DELETE WSDL URL").headers["allow"] == "GET, HEAD"
 
 
 def test_fault_detail_is_the_services_fault_element(client: TestClient) -> None:
