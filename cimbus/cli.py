@@ -7,6 +7,8 @@ failed, 2 usage error (bad option, missing file). Bad input never produces a tra
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -220,7 +222,8 @@ def routes(config: Path | None = ConfigOption) -> None:
         console.print(topo)
         from endpoints.amqp.policy import FailurePolicy
 
-        policy = Table(title="AMQP failure policy ([amqp.on_failure]; the most specific wins)")
+        # "\[": a literal bracket for rich (it read [amqp.on_failure] as markup and dropped it)
+        policy = Table(title="AMQP failure policy (\\[amqp.on_failure]; the most specific wins)")
         policy_rows = FailurePolicy.from_config(cfg.amqp.on_failure).rows()
         for col in policy_rows[0]:
             policy.add_column(col)
@@ -237,7 +240,6 @@ def serve(
 ) -> None:
     """Run cimbus: SOAP (with /healthz, /readyz) plus the configured transports."""
     import dataclasses
-    import logging
 
     cfg = load_config(config)
     soap = cfg.soap
@@ -253,21 +255,35 @@ def serve(
 
     from .runtime import Runtime, settle_heap
 
+    # docker stop, Kubernetes and systemd stop with SIGTERM: shut down as Ctrl-C does (uvicorn
+    # drains HTTP, then the runtime stops its transports and the outbox, releasing what this
+    # worker had claimed) and exit 0. uvicorn handles the signal while it serves, then raises
+    # it again; without this handler the default one killed the process right there (143)
+    # and Runtime.stop never ran.
+    signal.signal(signal.SIGTERM, _terminate)
     if soap.workers > 1:
         typer.echo(
             f"starting {soap.workers} SOAP worker processes on http://{soap.host}:{soap.port}/ws"
         )
         run(None, cfg, factory="cimbus.runtime:soap_worker_app")
         return
-    runtime = Runtime(cfg).start()
-    settle_heap()
-    for line in runtime.describe():
-        typer.echo(line)
-    typer.echo(f"SOAP services: http://{soap.host}:{soap.port}/ws")
+    runtime = Runtime(cfg).start()  # a failed or interrupted start stops what it started
     try:
+        settle_heap()
+        for line in runtime.describe():
+            typer.echo(line)
+        typer.echo(f"SOAP services: http://{soap.host}:{soap.port}/ws")
         run(runtime.bus, cfg)
     finally:
         runtime.stop()
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM: leave through the ``finally`` blocks (clean shutdown), once; a second SIGTERM
+    while shutting down is ignored (the supervisor's kill timeout is the backstop)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.getLogger("cimbus").info("SIGTERM: shutting down")
+    raise SystemExit(0)
 
 
 dlq_app = typer.Typer(help="Dead letters: list, show, replay (REL-2).", no_args_is_help=True)

@@ -35,6 +35,8 @@ class Runtime:
     broker: EmbeddedBroker = field(init=False)
     transports: list[Any] = field(default_factory=list, init=False)
     smt: SmtService | None = field(default=None, init=False)
+    #: the transports start() has started (None: start() never ran; stop() stops them all)
+    _started: list[Any] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.bus = Bus(self.config)
@@ -64,21 +66,35 @@ class Runtime:
             )
 
     def start(self) -> Runtime:
-        self.bus.start()
-        registry = self.config.smt.registry_path(self.config.source)
-        if self.smt is not None and registry is not None:
-            self.smt.load_registry(registry)
-        for t in self.transports:
-            t.start()
+        """Start the bus, load the SMT registry, start each transport. If any of it fails (or
+        is interrupted: SIGTERM, Ctrl-C), what was started is stopped again before the error
+        goes on, so no thread keeps the process alive and no outbox claim stays held."""
+        self._started = []
+        try:
+            self.bus.start()
+            registry = self.config.smt.registry_path(self.config.source)
+            if self.smt is not None and registry is not None:
+                self.smt.load_registry(registry)
+            for t in self.transports:
+                self._started.append(t)
+                t.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
-        for t in reversed(self.transports):
+        """Stop the transports (last started first), then the bus (outbox thread, delivered
+        marks, claims released). Safe after a partial start and when called twice."""
+        started = self.transports if self._started is None else self._started
+        for t in reversed(started):
             try:
                 t.stop()
             except Exception:  # stopping must not hide the other transports' shutdown
                 log.exception("stopping %s failed", getattr(t, "name", t))
+        self._started = []
         self.bus.stop()
+        log.info("cimbus stopped")
 
     def __enter__(self) -> Runtime:
         return self.start()

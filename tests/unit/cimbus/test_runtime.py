@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,39 @@ def test_soap_workers_settle_the_heap_once_started(tmp_path: Path, monkeypatch) 
     runtime = app.state.runtime
     with TestClient(app):
         assert calls == [True]  # once, with the bus already running
+
+
+class _Recorder:
+    def __init__(self, name: str, log: list[str], fail: BaseException | None = None) -> None:
+        self.name, self.log, self.fail = name, log, fail
+
+    def start(self) -> None:
+        self.log.append(f"start {self.name}")
+        if self.fail is not None:
+            raise self.fail
+
+    def stop(self) -> None:
+        self.log.append(f"stop {self.name}")
+
+
+@pytest.mark.parametrize(
+    "fail", [ConnectionError("broker down"), KeyboardInterrupt(), SystemExit(0)]
+)
+def test_a_failed_or_interrupted_start_stops_what_it_started(
+    tmp_path: Path, fail: BaseException
+) -> None:
+    """A transport that cannot start (or SIGTERM / Ctrl-C during start-up) must not leave the
+    transports already started, and the bus's outbox thread, running: they would keep the
+    process alive and hold outbox claims until their lease expires."""
+    cfg = Config.from_mapping({"store": {"url": f"sqlite:///{tmp_path}/r.db"}})
+    runtime = Runtime(cfg)
+    log: list[str] = []
+    runtime.transports[:] = [_Recorder("a", log), _Recorder("b", log, fail), _Recorder("c", log)]
+    with pytest.raises(type(fail)):
+        runtime.start()
+    assert log == ["start a", "start b", "stop b", "stop a"]  # c never started, never stopped
+    worker = runtime.bus.worker_id
+    alive = [t.name for t in threading.enumerate() if worker in t.name]
+    assert not alive  # the bus's threads (outbox, WAL checkpoints) stopped
+    runtime.stop()  # a second stop is harmless
+    runtime.bus.store.close()

@@ -1,0 +1,69 @@
+"""`cimbus serve` stops cleanly on SIGTERM (docker stop, Kubernetes, systemd): HTTP drained,
+transports and the outbox stopped (claims released), exit status 0 (BUS-10, REL-1). uvicorn
+handles the signal while it serves, then raises it again; with the default SIGTERM handler
+the process died there (status 143) and ``Runtime.stop`` never ran."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
+    port = _free_port()
+    config = tmp_path / "cimbus.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/cimbus.db"\n[soap]\nport = {port}\n'
+        '[systems.MDMS]\ntransport = "embedded"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIMBUS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cimbus.cli", "serve", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"cimbus serve exited early:\n{proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return proc, port
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail("cimbus serve did not answer /healthz within 60 s")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_shuts_down_cleanly_and_exits_0(tmp_path: Path, sig: signal.Signals) -> None:
+    proc, _port = _serve(tmp_path)
+    proc.send_signal(sig)
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, output
+    assert "cimbus stopped" in output  # Runtime.stop ran: transports, outbox, store
+    assert "Traceback" not in output
