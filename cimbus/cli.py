@@ -251,6 +251,10 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # pika logs every failed connection attempt at ERROR, several lines and tracebacks each
+    # (~60 lines per 10 s with RabbitMQ down); cimbus's AMQP transport says what failed
+    # itself, once when it starts failing and then once a minute (endpoints/amqp/_reasons.py)
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     from endpoints.soap import run
 
     from .runtime import Runtime, settle_heap

@@ -38,12 +38,23 @@ from .errors import TargetTimeout, UnsupportedRequest
 from .pipeline import Exchange, Pipeline, default_steps
 from .routes import System
 from .store import Correlation, OutboxItem, OutboxRecord, Retention, Store
-from .transport import Delivery, Outbound, PermanentDeliveryError, deliver_all
+from .transport import (
+    Delivery,
+    Outbound,
+    PermanentDeliveryError,
+    TransportUnavailable,
+    deliver_all,
+)
 
 LocalHandler = Callable[[Envelope, "Bus"], bytes | None]
 MESSAGING_TRANSPORTS = frozenset({"embedded", "amqp", "mqtt"})
 HANDOFF_MAX = 5000  # outbox entries waiting in memory before batches leave them pending
 HANDOFF_MARGIN = 5.0  # seconds of lease an entry in memory must have left to be sent
+#: seconds until an entry whose transport was not connected is tried again (no attempt is
+#: counted; the AMQP and MQTT transports reconnect with backoff capped at 5 s meanwhile)
+UNAVAILABLE_RETRY = 5.0
+#: seconds between two warnings that a transport's outbox entries are waiting for it
+UNAVAILABLE_LOG_EVERY = 60.0
 DELIVERED_FLUSH = 0.2  # seconds the outbox thread may defer marking confirmed entries delivered
 Authoriser = Callable[[Envelope, str | None], None]
 
@@ -145,6 +156,8 @@ class Bus:
         # confirmed outbox entries the outbox thread has not marked delivered yet
         self._delivered: list[int] = []
         self._delivered_since = 0.0
+        # transport -> (when its entries started waiting for it, when that was last logged)
+        self._unavailable_since: dict[str, tuple[float, float]] = {}
         store_cfg = self.config.store
         self.retention = Retention(
             audit_days=store_cfg.audit_days,
@@ -373,15 +386,24 @@ class Bus:
             outcomes = deliver_all(outbound, deliveries)
             delivered: list[int] = []
             replies: list[tuple[Any, bytes]] = []
+            waiting: list[int] = []  # the transport could not try: not an attempt
+            unavailable: Exception | None = None
             for item, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, PermanentDeliveryError):
                     self.store.to_dead_letter(item.id, f"refused by {item.target}: {outcome}")
+                elif isinstance(outcome, TransportUnavailable):
+                    waiting.append(item.id)
+                    unavailable = outcome
                 elif isinstance(outcome, Exception):
                     self._failed(item, f"{type(outcome).__name__}: {outcome}")
                 else:
                     delivered.append(item.id)
                     if outcome:
                         replies.append((item, outcome))
+            if waiting:
+                self._wait_for_transport(transport, waiting, unavailable)
+            elif delivered:
+                self._unavailable_since.pop(transport, None)
             if defer_marks:
                 self._delivered.extend(delivered)
             else:
@@ -406,6 +428,30 @@ class Bus:
             reply_to=headers.pop("reply_to", None),
             headers=headers,
         )
+
+    def _wait_for_transport(self, transport: str, ids: list[int], error: Any) -> None:
+        """Entries whose transport is not connected (``TransportUnavailable``): back to
+        pending for ``UNAVAILABLE_RETRY`` seconds, no attempt counted (REL-1: a broker outage
+        of any length must not turn accepted messages into dead letters), in one statement;
+        a warning when the outage starts and every ``UNAVAILABLE_LOG_EVERY`` seconds."""
+        reason = f"{type(error).__name__}: {error}"
+        delay = UNAVAILABLE_RETRY * (0.8 + 0.4 * random.random())
+        self.store.defer_many(
+            ids, self.worker_id, reason, retry_at=utcnow() + timedelta(seconds=delay)
+        )
+        now = time.monotonic()
+        since, logged = self._unavailable_since.get(transport, (now, 0.0))
+        if now - logged >= UNAVAILABLE_LOG_EVERY:
+            self.log.warning(
+                "outbox: transport %s unavailable for %.0f s (%s); %d message(s) wait for it, "
+                "no attempts counted",
+                transport,
+                now - since,
+                reason,
+                len(ids),
+            )
+            logged = now
+        self._unavailable_since[transport] = (since, logged)
 
     def _failed(self, item: Any, error: str) -> None:
         attempts = item.attempts + 1

@@ -11,7 +11,8 @@ The core never imports a transport library. Each endpoint package (``endpoints/e
 ``deliver`` returns the reply bytes when the transport answers in the same call (SOAP over
 HTTP, local handlers); otherwise the reply arrives later as an inbound message with the
 request's MessageID as CorrelationID. A failed delivery raises :class:`DeliveryError`
-(retried with backoff by the outbox) or :class:`PermanentDeliveryError` (dead letter at once).
+(retried with backoff by the outbox), :class:`TransportUnavailable` (not connected: retried
+without counting an attempt) or :class:`PermanentDeliveryError` (dead letter at once).
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ class Delivery:
 
 class DeliveryError(Exception):
     """The delivery failed but may succeed later (broker down, HTTP 503, timeout)."""
+
+
+class TransportUnavailable(DeliveryError):
+    """The transport could not even try: it is not connected to its broker (reconnecting)
+    or it is stopping. Nothing was sent, so this is no attempt of the message: the outbox
+    puts it back without counting one, however long the outage lasts (REL-1), and tries
+    again in a few seconds. A message lost *in flight* (the connection dropped before the
+    broker confirmed it) is an ordinary :class:`DeliveryError`: it may be the message itself
+    that breaks the connection, and counting attempts is what dead-letters it in the end."""
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -16,7 +16,7 @@ The embedded transport (:mod:`endpoints.embedded`) has the same queue names and 
 
 from __future__ import annotations
 
-from ._publisher import Nacked, PublisherUnavailable, Unroutable
+from ._publisher import Nacked, NotConnected, PublisherUnavailable, Unroutable
 from .client import AmqpClient
 from .policy import FailurePolicy, OnFailure
 from .properties import WireFields
@@ -28,6 +28,7 @@ __all__ = [
     "AmqpTransport",
     "FailurePolicy",
     "Nacked",
+    "NotConnected",
     "OnFailure",
     "PublisherUnavailable",
     "Topology",

@@ -28,6 +28,7 @@ from typing import Any
 
 import pika
 
+from ._reasons import RetryLog, describe
 from .policy import DEAD_LETTER, DROP, REQUEUE, FailurePolicy
 from .properties import WireFields, header_field
 from .topology import Topology
@@ -97,6 +98,7 @@ class ConsumerLoop:
         self.backoff_cap = backoff_cap
         self.drain_timeout = drain_timeout
         self.connects = 0
+        self._retry_log = RetryLog(log, self.name)
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -183,7 +185,9 @@ class ConsumerLoop:
                         queue, partial(self._on_message, conn, generation, queue), auto_ack=False
                     )
                 self.connects += 1
-                if self.connects > 1:
+                if self._retry_log.failing:
+                    self._retry_log.connected()
+                elif self.connects > 1:
                     log.info("%s: reconnected to RabbitMQ", self.name)
                 self._ready.set()
                 backoff = 0.1
@@ -192,7 +196,7 @@ class ConsumerLoop:
                 self._drain(conn, channel)
             except Exception as exc:  # AMQPError, OSError: reconnect
                 if not self._stop.is_set():
-                    log.warning("%s: %s: %s (reconnecting)", self.name, type(exc).__name__, exc)
+                    self._retry_log.failed(f"{type(exc).__name__}: {describe(exc)}")
             finally:
                 self._ready.clear()
                 if conn is not None and conn.is_open:

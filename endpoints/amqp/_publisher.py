@@ -15,8 +15,10 @@ same stream of confirms.
 * if the connection or channel goes away, every unconfirmed message fails with
   :class:`PublisherUnavailable` and the I/O thread reconnects with exponential backoff (capped
   at ``backoff_cap`` seconds), redeclares the topology and resumes. While it is down,
-  publishing fails at once with :class:`PublisherUnavailable`, so the outbox keeps the
-  messages and retries them (nothing is lost; the receiver de-duplicates by MessageID).
+  publishing fails at once with :class:`NotConnected` (a ``TransportUnavailable``: the outbox
+  keeps the messages and tries again without counting an attempt, however long the outage
+  lasts); a message lost in flight counts as an attempt (nothing is lost; the receiver
+  de-duplicates by MessageID).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from typing import Any
 import pika
 from pika.adapters.select_connection import IOLoop, SelectConnection
 
-from routing.transport import DeliveryError
+from routing.transport import DeliveryError, TransportUnavailable
 
+from ._reasons import RetryLog, describe
 from .topology import Topology
 
 log = logging.getLogger("cimbus.amqp")
@@ -42,6 +45,11 @@ log = logging.getLogger("cimbus.amqp")
 
 class PublisherUnavailable(DeliveryError):
     """Not connected to RabbitMQ (or the connection was lost before the confirm)."""
+
+
+class NotConnected(PublisherUnavailable, TransportUnavailable):
+    """The message was never sent: not connected to RabbitMQ (reconnecting), or the
+    publisher is stopping. Not an attempt of the message (REL-1)."""
 
 
 class Unroutable(DeliveryError):
@@ -290,6 +298,7 @@ class Publisher:
         self._waiting: deque[tuple[Publish, Future[None]]] = deque()
         self._backoff = 0.1
         self.connects = 0  # successful (re)connections, for tests and metrics
+        self._retry_log = RetryLog(log, self.name)
         self.confirm_frames = 0  # Basic.Ack / Basic.Nack frames received (one may confirm many)
         self.max_in_flight = 0  # most messages unconfirmed at once (1 = one by one)
 
@@ -323,7 +332,7 @@ class Publisher:
         if not items:
             return
         if not self._ready.is_set() or self._ioloop is None or self._stopping:
-            exc = PublisherUnavailable("not connected to RabbitMQ (reconnecting)")
+            exc = NotConnected(self._not_connected_reason())
             for f in futures:
                 f.set_exception(exc)
             return
@@ -333,7 +342,7 @@ class Publisher:
         except Exception as exc:  # the loop is gone (stopping)
             for f in futures:
                 if not f.done():
-                    f.set_exception(PublisherUnavailable(f"publisher stopped: {exc}"))
+                    f.set_exception(NotConnected(f"publisher stopped: {exc}"))
 
     def publish_many(
         self, items: Sequence[Publish], *, timeout: float = 10.0
@@ -361,7 +370,7 @@ class Publisher:
         finally:
             self._ready.clear()
             _settle(self._tracker.fail_all(PublisherUnavailable("publisher stopped")))
-            self._fail_waiting(PublisherUnavailable("publisher stopped"))
+            self._fail_waiting(NotConnected("publisher stopped"))  # never sent
             self._ioloop.close()
 
     def _connect(self) -> None:
@@ -393,8 +402,13 @@ class Publisher:
         connection.channel(on_open_callback=self._on_channel)
 
     def _on_open_error(self, _connection: SelectConnection, error: Any) -> None:
-        log.warning("%s: cannot connect to RabbitMQ: %s (retrying)", self.name, error)
+        if not self._stopping:  # not the abort of our own stop()
+            self._retry_log.failed(f"cannot connect to RabbitMQ: {describe(error)}", "retrying")
         self._schedule_reconnect()
+
+    def _not_connected_reason(self) -> str:
+        last = self._retry_log.last_reason()
+        return "not connected to RabbitMQ (reconnecting" + (f"; {last})" if last else ")")
 
     def _on_channel(self, channel: Any) -> None:
         channel.add_on_close_callback(self._on_channel_closed)
@@ -414,11 +428,17 @@ class Publisher:
         self._backoff = 0.1
         self.connects += 1
         self._ready.set()
-        if self.connects > 1:
+        if self._retry_log.failing:
+            self._retry_log.connected()
+        elif self.connects > 1:
             log.info("%s: reconnected to RabbitMQ", self.name)
         self._pump()
 
     def _on_channel_closed(self, channel: Any, reason: Any) -> None:
+        # e.g. PRECONDITION_FAILED when a queue exists with other arguments: say so (the
+        # connection's close that follows only says "Normal shutdown")
+        if not self._stopping:
+            self._retry_log.failed(f"channel closed: {describe(reason)}")
         self._lost(f"channel closed: {reason}")
         conn = self._connection
         if conn is not None and conn.is_open and not self._stopping:
@@ -430,15 +450,15 @@ class Publisher:
             assert self._ioloop is not None
             self._ioloop.stop()
         else:
-            log.warning("%s: %s (reconnecting)", self.name, reason)
+            self._retry_log.failed(f"connection lost: {describe(reason)}")
             self._schedule_reconnect()
 
     def _lost(self, why: str) -> None:
         self._ready.clear()
         self._channel = None
-        exc = PublisherUnavailable(why)
-        _settle(self._tracker.fail_all(exc))
-        self._fail_waiting(exc)
+        # sent, not confirmed: an attempt (the message itself may be what broke the link)
+        _settle(self._tracker.fail_all(PublisherUnavailable(why)))
+        self._fail_waiting(NotConnected(why))  # queued here, never sent
 
     def _fail_waiting(self, exc: Exception) -> None:
         while self._waiting:
@@ -461,7 +481,7 @@ class Publisher:
 
     def _enqueue(self, pairs: list[tuple[Publish, Future[None]]]) -> None:
         if self._channel is None:
-            exc = PublisherUnavailable("not connected to RabbitMQ (reconnecting)")
+            exc = NotConnected(self._not_connected_reason())
             _settle([(f, exc) for _, f in pairs])
             return
         self._waiting.extend(pairs)

@@ -161,6 +161,36 @@ class OutboxMixin(StoreBase):
         with self._session() as s:
             s.connection().execute(stmt)
 
+    def defer_many(
+        self, item_ids: list[int], worker: str, error: str, *, retry_at: datetime
+    ) -> int:
+        """Entries ``worker`` claimed whose transport could not even try to send them (not
+        connected to its broker: :class:`routing.transport.TransportUnavailable`): back to
+        pending until ``retry_at``, with ``error`` as their last error, WITHOUT counting an
+        attempt, in one statement (REL-1: however long the outage, accepted messages wait
+        instead of becoming dead letters). Entries no longer claimed by ``worker`` are left
+        alone. Returns how many were deferred."""
+        if not item_ids:
+            return 0
+        table = OutboxRow.__table__
+        stmt = (
+            table.update()
+            .where(
+                table.c.id.in_(item_ids),
+                table.c.status == "claimed",
+                table.c.claimed_by == worker,
+            )
+            .values(
+                status="pending",
+                claimed_by=None,
+                lease_until=None,
+                last_error=error,
+                next_attempt_at=as_utc(retry_at),
+            )
+        )
+        with self._session() as s:
+            return s.connection().execute(stmt).rowcount
+
     def mark_failed(self, item_id: int, error: str, *, retry_at: datetime) -> None:
         """A delivery attempt failed: attempts += 1, back to pending until ``retry_at``.
         No effect on an entry that is already delivered or dead (a slow worker whose lease

@@ -25,12 +25,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
+def _serve(tmp_path: Path, extra: str = "") -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     config = tmp_path / "cimbus.toml"
     config.write_text(
         f'[store]\nurl = "sqlite:///{tmp_path}/cimbus.db"\n[soap]\nport = {port}\n'
-        '[systems.MDMS]\ntransport = "embedded"\n'
+        '[systems.MDMS]\ntransport = "embedded"\n' + extra
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIMBUS_")}
     proc = subprocess.Popen(
@@ -66,4 +66,34 @@ def test_serve_shuts_down_cleanly_and_exits_0(tmp_path: Path, sig: signal.Signal
         raise
     assert proc.returncode == 0, output
     assert "cimbus stopped" in output  # Runtime.stop ran: transports, outbox, store
+    assert "Traceback" not in output
+
+
+def test_rabbitmq_down_is_said_once_per_connection_and_sigterm_still_stops(
+    tmp_path: Path,
+) -> None:
+    """[amqp] enabled, nothing listening on its port: cimbus serves SOAP meanwhile, each
+    AMQP connection says once why it cannot connect (pika's own ERROR lines and tracebacks,
+    ~60 per 10 s, are silenced), and SIGTERM stops it cleanly while it is reconnecting."""
+    amqp = f'[amqp]\nenabled = true\nurl = "amqp://guest:guest@127.0.0.1:{_free_port()}/"\n'
+    proc, _port = _serve(tmp_path, amqp)
+    time.sleep(3)  # several reconnect rounds (backoff 0.1 s doubling to 5 s)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, output
+    assert "cimbus stopped" in output
+    lines = output.splitlines()
+    assert not [line for line in lines if " pika." in line], output
+    refused = [
+        line
+        for line in lines
+        if "cannot connect to RabbitMQ" in line or "Connection refused" in line
+    ]
+    assert refused and all("Connection refused" in line for line in refused), output
+    names = [line.split(" cimbus.amqp: ", 1)[1].split(":", 1)[0] for line in refused]
+    assert len(names) == len(set(names)), refused  # one line per connection, not per attempt
     assert "Traceback" not in output

@@ -379,6 +379,30 @@ class OutboxContract:
         assert store.claim_due("w1", now=at(3600)) == []
         assert store.outbox_counts() == {"pending": 0, "claimed": 0, "delivered": 1, "dead": 0}
 
+    def test_defer_many_puts_claimed_entries_back_without_an_attempt(self, store: Store) -> None:
+        """The transport was not connected (TransportUnavailable): no attempt of the message,
+        one statement for the batch, only entries this worker still holds."""
+        ids = [store.enqueue(item(message_id=f"d-{i}")) for i in range(3)]
+        claimed = store.claim_due("w1", now=at(0))
+        assert {c.id for c in claimed} == set(ids)
+        store.mark_delivered(ids[2])  # settled meanwhile: left alone
+        n = store.defer_many(ids, "w1", "NotConnected: broker down", retry_at=at(5))
+        assert n == 2
+        for item_id in ids[:2]:
+            r = store.outbox_item(item_id)
+            assert r is not None
+            assert (r.status, r.attempts, r.last_error) == (
+                "pending",
+                0,
+                "NotConnected: broker down",
+            )
+            assert r.claimed_by is None and r.lease_until is None and r.next_attempt_at == at(5)
+        assert store.outbox_item(ids[2]).status == "delivered"  # type: ignore[union-attr]
+        assert store.claim_due("w1", now=at(4.9)) == []
+        again = store.claim_due("w2", now=at(5))
+        assert sorted(c.id for c in again) == ids[:2]
+        assert store.defer_many([c.id for c in again], "w1", "x", retry_at=at(9)) == 0  # w2's
+
     def test_expired_lease_makes_the_entry_claimable_by_another_worker(
         self, make_store: MakeStore
     ) -> None:
