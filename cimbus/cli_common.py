@@ -30,9 +30,17 @@ def load_config(config: Path | None) -> Any:
         raise typer.Exit(2) from None
 
 
-def open_store(config: Path | None) -> tuple[Any, Any]:
-    """The configuration and its store, migrated."""
-    from routing.store import Store
+def open_store(config: Path | None, *, create: bool = False) -> tuple[Any, Any]:
+    """The configuration and its store, migrated (BUS-9, REL-2).
+
+    The commands that inspect or maintain a store (``cimbus dlq``, ``cimbus store prune``,
+    ``cimbus smt``) open an existing one: with ``create`` False a SQLite file that does not
+    exist is an error naming the path and where it was configured, and nothing is created (a
+    typo in the path must not answer "no dead letters" from a fresh, empty store). ``cimbus
+    serve`` creates the store, as ``python -m routing.store upgrade`` does; a command that
+    should too passes ``create=True``. A store that cannot be opened (unreachable, not a
+    database) is one line and exit 1."""
+    from routing.store import Store, StoreUnavailable
 
     cfg = load_config(config)
     store = Store(
@@ -41,5 +49,15 @@ def open_store(config: Path | None) -> tuple[Any, Any]:
         max_payload_bytes=cfg.store.max_payload_bytes,
         background_checkpoints=cfg.store.wal_checkpoint == "background",
     )
-    store.migrate()
+    try:
+        if not create and store.file is not None and not store.file.exists():
+            raise StoreUnavailable(
+                f"no store at {store.file.absolute()} ({cfg.origin('store', 'url')}): the file does not "
+                "exist and nothing was created (fix the path; cimbus serve creates a new store)"
+            )
+        store.migrate()
+    except StoreUnavailable as exc:
+        store.close()
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     return cfg, store

@@ -15,7 +15,11 @@ CIMBUS_SYSTEM_NAME     [bus] system_name  (Header/Source of what cimbus sends)
 =====================  =======================================================
 
 Unknown keys, wrong types and impossible values are :class:`~routing.errors.ConfigError`
-naming the file, the section and the key. docs/configuration.md documents every key.
+naming the file, the section and the key (or the environment variable the value came from).
+Broker and store URLs are parsed whole at start-up (scheme, host, port 1-65535; the store's by
+SQLAlchemy), and numbers that go into protocol fields are bounded by them, so a mistake is one
+line here and not a transport thread failing later; a password is never shown (``***``).
+docs/configuration.md documents every key.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .envelope import EVENT_VERBS, REQUEST_VERBS
@@ -184,6 +188,34 @@ class SmtConfig:
         return path
 
 
+#: the environment variables that override a key: (section, key) -> variable
+ENV_KEYS = {
+    ("store", "url"): "CIMBUS_DB_URL",
+    ("amqp", "url"): "CIMBUS_AMQP_URL",
+    ("mqtt", "url"): "CIMBUS_MQTT_URL",
+    ("soap", "host"): "CIMBUS_SOAP_HOST",
+    ("soap", "port"): "CIMBUS_SOAP_PORT",
+    ("soap", "workers"): "CIMBUS_SOAP_WORKERS",
+    ("bus", "system_name"): "CIMBUS_SYSTEM_NAME",
+}
+#: the largest value of a 16-bit protocol field: AMQP 0-9-1 basic.qos prefetch-count (a
+#: short), MQTT 5 Receive Maximum (a two-byte integer), a TCP port
+UINT16_MAX = 65535
+
+
+def masked(url: str) -> str:
+    """``url`` with its password shown as ``***`` (for messages and logs), also when it does
+    not parse: everything between the user name and the last ``@`` is hidden."""
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    prefix, sep, userinfo = head.rpartition("://")
+    user, colon, _password = userinfo.partition(":")
+    if not colon:
+        return url
+    return f"{prefix}{sep}{user}:***@{tail}"
+
+
 @dataclass(frozen=True)
 class Config:
     bus: BusConfig = field(default_factory=BusConfig)
@@ -194,6 +226,8 @@ class Config:
     smt: SmtConfig = field(default_factory=SmtConfig)
     routes: RouteTable = field(default_factory=RouteTable)
     source: str = "<defaults>"
+    #: the environment variables (:data:`ENV_KEYS`) whose values replaced the file's
+    env_overrides: tuple[str, ...] = ()
 
     @classmethod
     def load(
@@ -263,6 +297,9 @@ class Config:
 
     def with_env(self, env: Mapping[str, str]) -> Config:
         cfg = self
+        applied = tuple(v for v in ENV_KEYS.values() if env.get(v) and v not in cfg.env_overrides)
+        if applied:
+            cfg = replace(cfg, env_overrides=cfg.env_overrides + applied)
         if env.get("CIMBUS_DB_URL"):
             cfg = replace(cfg, store=replace(cfg.store, url=env["CIMBUS_DB_URL"]))
         if env.get("CIMBUS_AMQP_URL"):
@@ -284,8 +321,16 @@ class Config:
             cfg = replace(cfg, bus=replace(cfg.bus, system_name=env["CIMBUS_SYSTEM_NAME"]))
         return cfg
 
+    def origin(self, section: str, key: str) -> str:
+        """Where ``[section] key`` came from, for messages: ``environment CIMBUS_DB_URL`` when
+        that variable set it, else ``FILE: [store] url`` (``<defaults>: ...`` with no file)."""
+        var = ENV_KEYS.get((section, key))
+        if var is not None and var in self.env_overrides:
+            return f"environment {var}"
+        return f"{self.source}: [{section}] {key}"
+
     def check(self) -> None:
-        """Cross-field checks with clear messages."""
+        """Cross-field checks with clear messages (BUS-8)."""
         where = self.source
         if self.store.payload_policy not in ("all", "failed", "none"):
             raise ConfigError(f"{where}: [store] payload_policy must be all, failed or none")
@@ -296,13 +341,9 @@ class Config:
             raise ConfigError(f"{where}: [store] wal_checkpoint must be background or commit")
         if self.store.prune_every <= 0:
             raise ConfigError(f"{where}: [store] prune_every must be a positive number of seconds")
-        scheme = urlparse(self.store.url).scheme
-        if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
-            raise ConfigError(
-                f"{where}: [store] url {self.store.url!r}: use sqlite:///FILE or postgresql+psycopg://HOST/DB"
-            )
-        if not 0 < self.soap.port < 65536:
-            raise ConfigError(f"{where}: [soap] port {self.soap.port} is not a TCP port")
+        self._check_store_url()
+        if not 0 < self.soap.port <= UINT16_MAX:
+            raise ConfigError(f"{self.origin('soap', 'port')} {self.soap.port} is not a TCP port")
         if self.soap.workers < 1:
             raise ConfigError(f"{where}: [soap] workers must be at least 1")
         if self.soap.workers > 1 and self.mqtt.enabled:
@@ -316,19 +357,23 @@ class Config:
             )
         if self.bus.embedded_consumers < 1:
             raise ConfigError(f"{where}: [bus] embedded_consumers must be at least 1")
-        if urlparse(self.amqp.url).scheme not in ("amqp", "amqps"):
-            raise ConfigError(
-                f"{where}: [amqp] url {self.amqp.url!r} must start with amqp:// or amqps://"
-            )
-        if urlparse(self.mqtt.url).scheme not in ("mqtt", "mqtts", "tcp"):
-            raise ConfigError(
-                f"{where}: [mqtt] url {self.mqtt.url!r} must start with mqtt:// or mqtts://"
-            )
+        self._check_broker_url("amqp", ("amqp", "amqps"))
+        self._check_broker_url("mqtt", ("mqtt", "mqtts", "tcp"))
         if self.mqtt.qos not in (1, 2):
             raise ConfigError(f"{where}: [mqtt] qos must be 1 or 2 (QoS 0 may lose messages)")
+        if not 0 < self.mqtt.max_inflight <= UINT16_MAX:
+            raise ConfigError(
+                f"{where}: [mqtt] max_inflight = {self.mqtt.max_inflight}: use 1 to 65535 (it is "
+                "also the MQTT Receive Maximum, a two-byte field)"
+            )
         if self.amqp.prefetch < 1 or self.amqp.confirm_batch < 1 or self.amqp.workers < 1:
             raise ConfigError(
                 f"{where}: [amqp] prefetch, confirm_batch and workers must be at least 1"
+            )
+        if self.amqp.prefetch > UINT16_MAX:
+            raise ConfigError(
+                f"{where}: [amqp] prefetch = {self.amqp.prefetch}: use 1 to 65535 (AMQP "
+                "basic.qos prefetch-count is a 16-bit field)"
             )
         if self.amqp.batch < 1:
             raise ConfigError(
@@ -350,6 +395,48 @@ class Config:
                     f"{where}: system {system.name!r} uses transport {system.transport!r}, which is not "
                     f"enabled (set [{system.transport}] enabled = true or CIMBUS_{system.transport.upper()}_URL)"
                 )
+
+    def _check_broker_url(self, section: str, schemes: tuple[str, ...]) -> None:
+        """``[amqp] url`` / ``[mqtt] url`` parsed whole: one of ``schemes``, a host, a port of
+        1-65535 when one is given (BUS-8); the message shows the URL with its password hidden."""
+        url: str = getattr(self, section).url
+        named = f"{self.origin(section, 'url')} {masked(url)!r}"
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:  # an unclosed [IPv6 bracket, a bracketed non-address
+            raise ConfigError(f"{named} is not a URL: {exc}") from None
+        if parts.scheme not in schemes:
+            first = " or ".join(f"{s}://" for s in schemes[:2])
+            raise ConfigError(f"{named} must start with {first}")
+        if not parts.hostname:
+            raise ConfigError(f"{named} names no host (use {schemes[0]}://HOST:PORT)")
+        _check_port(parts, named)
+
+    def _check_store_url(self) -> None:
+        """``[store] url`` parsed by SQLAlchemy (as the store will be): a SQLite or PostgreSQL
+        URL with a known driver and, when given, a port of 1-65535 (BUS-10)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        url = self.store.url
+        named = f"{self.origin('store', 'url')} {masked(url)!r}"
+        use = "use sqlite:///FILE or postgresql+psycopg://USER@HOST:PORT/DB"
+        try:
+            u = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigError(f"{named} is not a database URL ({exc}); {use}") from None
+        except ValueError:  # SQLAlchemy's int() of the port
+            raise ConfigError(f"{named}: the port must be a whole number from 1 to 65535") from None
+        if u.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ConfigError(f"{named}: {use}")
+        if u.port is not None and not 0 < u.port <= UINT16_MAX:
+            raise ConfigError(f"{named}: the port must be a whole number from 1 to 65535")
+        if u.host and ("[" in u.host or "]" in u.host):
+            raise ConfigError(f"{named}: host {u.host!r} is not a host name or IP address")
+        try:
+            u.get_dialect()
+        except NoSuchModuleError:
+            raise ConfigError(f"{named}: unknown driver {u.drivername!r}; {use}") from None
 
     def _check_smt(self) -> None:
         where, smt = self.source, self.smt
@@ -384,6 +471,16 @@ class Config:
                 f"{where}: [smt] headend {smt.headend!r} must name a configured, non-local system "
                 f"(known: {', '.join(sorted(self.routes.systems)) or 'none'})"
             )
+
+
+def _check_port(parts: Any, named: str) -> None:
+    """The port of a split URL, when it has one, is 1-65535."""
+    try:
+        port = parts.port  # ValueError: not a number, or above 65535
+    except ValueError:
+        port = -1
+    if port is not None and not 0 < port <= UINT16_MAX:
+        raise ConfigError(f"{named}: the port must be a whole number from 1 to 65535")
 
 
 def _amqp_section(raw: Any, source: str) -> AmqpConfig:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 
@@ -29,8 +30,18 @@ DEFAULT_URL = "sqlite:///cimbus.db"
 
 class StoreUnavailable(RuntimeError):
     """The database could not be opened at start-up (not running, wrong host or port, no such
-    database, a SQLite path that cannot be written): the message names the URL (password
-    hidden), the driver's reason and what to check. The CLI prints it and exits 1."""
+    database, a SQLite path that cannot be written, a file that is not a SQLite database): the
+    message names the URL (password hidden), the driver's reason and what to check. The CLI
+    prints it and exits 1."""
+
+
+def _unusable(exc: BaseException) -> bool:
+    """Whether opening or migrating the store failed because the database cannot be used at all
+    (``StoreUnavailable``), not because of the data: unreachable (OperationalError), a SQLite
+    path that cannot be created (OSError), or a file that is not a SQLite database or is
+    damaged (the driver's plain DatabaseError: "file is not a database", "database disk image
+    is malformed"). Integrity and programming errors stay what they are."""
+    return isinstance(exc, (OperationalError, OSError)) or type(exc) is DatabaseError
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -106,6 +117,11 @@ class Store(
         return f"Store({self.url.render_as_string(hide_password=True)!r})"
 
     @property
+    def file(self) -> Path | None:
+        """The SQLite database file (None: PostgreSQL, in-memory SQLite)."""
+        return sqlite_file(self.url)
+
+    @property
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
@@ -116,24 +132,39 @@ class Store(
         data. Idempotent, safe to call from several processes at once; creates the folder of
         a SQLite file when missing."""
         path = sqlite_file(self.url)
-        where = self.url.render_as_string(hide_password=True)
-        try:
+        with self._opening():
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             _migrate.upgrade(self._engine, revision)
-        except (OperationalError, OSError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise StoreUnavailable(
-                f"cannot open the store {where}: {reason} "
-                "(check [store] url / CIMBUS_DB_URL and that the database is running)"
-            ) from exc
 
     def schema_revision(self) -> str | None:
         """The alembic revision the database is at (None: not migrated yet)."""
         path = sqlite_file(self.url)
         if path is not None and not path.exists():
             return None  # asking must not create the file
-        return _migrate.current_revision(self._engine)
+        with self._opening():
+            return _migrate.current_revision(self._engine)
+
+    @contextmanager
+    def _opening(self) -> Iterator[None]:
+        """A database that cannot be used (:func:`_unusable`) is :class:`StoreUnavailable`,
+        one line naming the URL (password hidden) and the reason (BUS-9)."""
+        try:
+            yield
+        except Exception as exc:
+            if not _unusable(exc):
+                raise
+            where = self.url.render_as_string(hide_password=True)
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            if isinstance(exc, DatabaseError) and not isinstance(exc, OperationalError):
+                # "file is not a database", "database disk image is malformed"
+                hint = (
+                    "(check [store] url / CIMBUS_DB_URL: is it the store's file? if it is, "
+                    "restore it from a backup)"
+                )
+            else:
+                hint = "(check [store] url / CIMBUS_DB_URL and that the database is running)"
+            raise StoreUnavailable(f"cannot open the store {where}: {reason} {hint}") from exc
 
     # ------------------------------------------------------------------ unit of work
     def in_transaction(self) -> bool:

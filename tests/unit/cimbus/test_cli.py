@@ -140,8 +140,12 @@ def test_routes_with_a_bad_config_exits_2_naming_it(tmp_path) -> None:
 
 
 def test_dlq_commands_on_an_empty_store(tmp_path) -> None:
+    from routing.store import Store
+
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    with Store(f"sqlite:///{tmp_path}/s.db") as store:
+        store.migrate()  # made by `cimbus serve`: the dlq commands open an existing store
     listing = runner.invoke(app, ["dlq", "list", "--config", str(cfg)])
     assert listing.exit_code == 0 and "no dead letters" in listing.output
     shown = runner.invoke(app, ["dlq", "show", "42", "--config", str(cfg)])
@@ -184,7 +188,7 @@ def test_cli_store_follows_the_store_settings(tmp_path, mode) -> None:
         f'[store]\nurl = "sqlite:///{tmp_path}/c.db"\nmax_payload_bytes = 123\n'
         f'wal_checkpoint = "{mode}"\n'
     )
-    _cfg, store = open_store(config)
+    _cfg, store = open_store(config, create=True)
     try:
         assert store.max_payload_bytes == 123
         assert (store._checkpoint_path is not None) is (mode == "background")

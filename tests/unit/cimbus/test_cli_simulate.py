@@ -103,12 +103,16 @@ def test_a_simulator_runs_alone_and_serves_its_rest_api(tmp_path) -> None:
 def test_smt_registry_export_load_and_show(tmp_path) -> None:
     """Provisioning a deployed target for the ODR suite: export the profile's usage points,
     load them into the configured store, look one up (docs/conformance.md)."""
+    from routing.store import Store
+
     reg = tmp_path / "registry.toml"
     assert (
         runner.invoke(app, ["smt", "registry", "--profile", "demo", "-o", str(reg)]).exit_code == 0
     )
     cfg = tmp_path / "cimbus.toml"
     cfg.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "c.db"}"\n')
+    with Store(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        store.migrate()  # the deployed target's store: `smt load` does not create one
     loaded = runner.invoke(app, ["smt", "load", str(reg), "-c", str(cfg)])
     assert loaded.exit_code == 0 and "39 usage point(s) loaded" in loaded.output
     shown = runner.invoke(app, ["smt", "show", "10443720001234567", "-c", str(cfg)])

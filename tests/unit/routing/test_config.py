@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.config import Config
+from routing.config import Config, masked
 from routing.errors import ConfigError
 
 
@@ -65,6 +65,9 @@ target = "HES"
         ("[amqp]\nbatch = 0\n", "[amqp] batch must be at least 1"),
         ("[amqp]\nbatch = true\n", "[amqp] batch must be int, got bool"),
         ("[mqtt]\nconsumers = 0\n", "[mqtt] consumers must be at least 1"),
+        ("[amqp]\nprefetch = 70000\n", "[amqp] prefetch = 70000: use 1 to 65535"),
+        ("[mqtt]\nmax_inflight = 0\n", "[mqtt] max_inflight = 0: use 1 to 65535"),
+        ("[mqtt]\nmax_inflight = 65536\n", "[mqtt] max_inflight = 65536: use 1 to 65535"),
         ("[systems.HES]\ntransport = 'amqp'\n", "transport 'amqp', which is not enabled"),
         ("[bogus]\n", "unknown section(s) bogus"),
         ("[bus\n", "not valid TOML"),
@@ -133,3 +136,98 @@ def test_soap_workers_with_mqtt_are_refused_naming_why() -> None:
         Config.from_mapping({"soap": {"workers": 2}, "mqtt": {"enabled": True}})
     assert "client 'cimbus'" in str(info.value) and "take it over" in str(info.value)
     Config.from_mapping({"soap": {"workers": 2}, "amqp": {"enabled": True}})  # AMQP scales out
+
+
+#: where a URL goes in the file, per environment variable
+URL_KEYS = {"CIMBUS_AMQP_URL": "amqp", "CIMBUS_MQTT_URL": "mqtt", "CIMBUS_DB_URL": "store"}
+PORT_RANGE = "the port must be a whole number from 1 to 65535"
+
+
+@pytest.mark.parametrize(
+    ("var", "url", "fragment"),
+    [
+        ("CIMBUS_AMQP_URL", "amqp://guest:guest@[::1/", "is not a URL: Invalid IPv6 URL"),
+        ("CIMBUS_AMQP_URL", "amqp://guest:guest@[x]/", "is not a URL"),
+        ("CIMBUS_AMQP_URL", "amqp://guest:guest@127.0.0.1:notaport/", PORT_RANGE),
+        ("CIMBUS_AMQP_URL", "amqp://guest:guest@127.0.0.1:70000/", PORT_RANGE),
+        ("CIMBUS_AMQP_URL", "amqp://guest:guest@127.0.0.1:0/", PORT_RANGE),
+        ("CIMBUS_AMQP_URL", "amqp:///%2F", "names no host"),
+        ("CIMBUS_AMQP_URL", "http://guest:guest@mq/", "must start with amqp:// or amqps://"),
+        ("CIMBUS_MQTT_URL", "mqtt://guest:guest@127.0.0.1:notaport", PORT_RANGE),
+        ("CIMBUS_MQTT_URL", "mqtt://[::1", "is not a URL: Invalid IPv6 URL"),
+        ("CIMBUS_MQTT_URL", "mqtt://", "names no host"),
+        ("CIMBUS_DB_URL", "postgresql://[x", "is not a host name or IP address"),
+        ("CIMBUS_DB_URL", "postgresql+psycopg://guest:guest@db:notaport/cimbus", PORT_RANGE),
+        ("CIMBUS_DB_URL", "postgresql+psycopg://guest:guest@db:99999/cimbus", PORT_RANGE),
+        ("CIMBUS_DB_URL", "guest:guest@db/cimbus", "is not a database URL"),
+        ("CIMBUS_DB_URL", "postgresql+nodriver://guest:guest@db/cimbus", "unknown driver"),
+    ],
+)
+def test_malformed_urls_are_named_where_they_came_from(
+    tmp_path: Path, var: str, url: str, fragment: str
+) -> None:
+    """BUS-8: a broker or store URL is parsed whole at start-up, not by a transport thread
+    later: one ConfigError naming the environment variable (or the file and key) it came from
+    and what is wrong, the password hidden."""
+    with pytest.raises(ConfigError) as info:
+        Config.load(None, env={var: url})
+    text = str(info.value)
+    assert text.startswith(f"environment {var} ") and fragment in text, text
+    assert "guest:guest" not in text and "\n" not in text
+
+    section = URL_KEYS[var]
+    f = tmp_path / "cimbus.toml"
+    f.write_text(f"[{section}]\nurl = '{url}'\n")
+    with pytest.raises(ConfigError) as info:
+        Config.load(f, env={})
+    text = str(info.value)
+    assert text.startswith(f"{f}: [{section}] url ") and fragment in text, text
+    assert "guest:guest" not in text
+
+
+def test_the_environment_is_named_when_it_overrides_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "cimbus.toml"
+    f.write_text("[amqp]\nurl = 'amqp://mq:5672/'\n")
+    with pytest.raises(ConfigError, match=r"^environment CIMBUS_AMQP_URL 'amqp://u:\*\*\*@mq:x/'"):
+        Config.load(f, env={"CIMBUS_AMQP_URL": "amqp://u:secret@mq:x/"})
+    cfg = Config.load(f, env={"CIMBUS_DB_URL": "sqlite:///x.db"})
+    assert cfg.origin("store", "url") == "environment CIMBUS_DB_URL"
+    assert cfg.origin("amqp", "url") == f"{f}: [amqp] url"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"CIMBUS_AMQP_URL": "amqps://u:p@[::1]:5671/%2F?heartbeat=30"},
+        {"CIMBUS_AMQP_URL": "amqp://mq:65535"},
+        {"CIMBUS_MQTT_URL": "mqtts://u:p@broker.example"},
+        {"CIMBUS_MQTT_URL": "tcp://127.0.0.1:1883"},
+        {"CIMBUS_DB_URL": "postgresql+psycopg:///cimbus"},  # Unix socket: no host
+        {"CIMBUS_DB_URL": "postgresql+psycopg://u:p@[::1]:5432/cimbus?sslmode=require"},
+        {"CIMBUS_DB_URL": "sqlite://"},
+        {"CIMBUS_DB_URL": "sqlite:////var/lib/cimbus/cimbus.db"},
+    ],
+)
+def test_well_formed_urls_pass(env: dict[str, str]) -> None:
+    Config.load(None, env=env)
+
+
+def test_protocol_fields_take_their_largest_values() -> None:
+    """The bounds are the protocols': a 16-bit prefetch-count, a two-byte Receive Maximum."""
+    cfg = Config.from_mapping({"amqp": {"prefetch": 65535}, "mqtt": {"max_inflight": 65535}})
+    assert cfg.amqp.prefetch == cfg.mqtt.max_inflight == 65535
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("amqp://guest:guest@127.0.0.1:5672/%2F", "amqp://guest:***@127.0.0.1:5672/%2F"),
+        ("amqp://guest:guest@[::1/", "amqp://guest:***@[::1/"),
+        ("amqp://u:pa/ss@host/", "amqp://u:***@host/"),  # a raw / in the password
+        ("amqp:u:secret@host", "amqp:***@host"),  # no //: all of it hidden
+        ("amqp://host:5672/", "amqp://host:5672/"),
+        ("amqp://user@host/", "amqp://user@host/"),
+    ],
+)
+def test_masked_never_shows_a_password(url: str, shown: str) -> None:
+    assert masked(url) == shown

@@ -76,10 +76,10 @@ def test_cimbus_store_prune(tmp_path: Path) -> None:
     runner = CliRunner()
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/s.db"\n')
+    bus = Bus(Config.load(cfg, env={}))
+    bus.store.migrate()  # the store exists (`cimbus serve` made it): prune does not create one
     nothing = runner.invoke(app, ["store", "prune", "--config", str(cfg)])
     assert nothing.exit_code == 0 and "nothing to prune" in nothing.output
-    bus = Bus(Config.load(cfg, env={}))
-    bus.store.migrate()
     bus.store.record(_entry("old", 45))
     bus.store.record(_entry("young", 1))
     dry = runner.invoke(
