@@ -35,7 +35,8 @@ def load(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    _cfg, store = open_store(config)
+    # loading the registry is a set-up step: it may come before the first `cimbus serve`
+    _cfg, store = open_store(config, create=True)
     n = store.upsert_usage_points(points)
     typer.echo(f"{n} usage point(s) loaded from {file}")
 

@@ -37,6 +37,7 @@ class Runtime:
     smt: SmtService | None = field(default=None, init=False)
     #: the transports start() has started (None: start() never ran; stop() stops them all)
     _started: list[Any] | None = field(default=None, init=False, repr=False)
+    _running: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.bus = Bus(self.config)
@@ -81,6 +82,7 @@ class Runtime:
         except BaseException:
             self.stop()
             raise
+        self._running = True
         return self
 
     def stop(self) -> None:
@@ -94,7 +96,9 @@ class Runtime:
                 log.exception("stopping %s failed", getattr(t, "name", t))
         self._started = []
         self.bus.stop()
-        log.info("cimbus stopped")
+        if self._running:  # a start that failed says why itself, nothing more
+            self._running = False
+            log.info("cimbus stopped")
 
     def __enter__(self) -> Runtime:
         return self.start()

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from . import _migrate
-from .store import DEFAULT_URL, Store
+from .store import DEFAULT_URL, Store, StoreUnavailable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{store!r}: revision {store.schema_revision() or 'none'} (head {_migrate.head_revision()})"
         )
+    except StoreUnavailable as exc:  # unreachable, or a file that is not a database
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         store.close()
     return 0

@@ -111,10 +111,11 @@ def test_smt_registry_export_load_and_show(tmp_path) -> None:
     )
     cfg = tmp_path / "cimbus.toml"
     cfg.write_text(f'[store]\nurl = "sqlite:///{tmp_path / "c.db"}"\n')
-    with Store(f"sqlite:///{tmp_path / 'c.db'}") as store:
-        store.migrate()  # the deployed target's store: `smt load` does not create one
+    assert not (tmp_path / "c.db").exists()  # a set-up step: it may come before `serve`
     loaded = runner.invoke(app, ["smt", "load", str(reg), "-c", str(cfg)])
     assert loaded.exit_code == 0 and "39 usage point(s) loaded" in loaded.output
+    with Store(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        assert store.schema_revision() is not None  # created and migrated
     shown = runner.invoke(app, ["smt", "show", "10443720001234567", "-c", str(cfg)])
     assert shown.exit_code == 0 and "ROR REP-BLUEBONNET" in shown.output
     assert "none posted" in shown.output

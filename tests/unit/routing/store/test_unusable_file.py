@@ -38,3 +38,12 @@ def test_file_is_the_sqlite_database_file(tmp_path: Path) -> None:
         assert store.file == tmp_path / "a.db"
     with Store("sqlite://") as store:
         assert store.file is None
+
+
+def test_python_m_routing_store_says_it_in_one_line(corrupt: Path, capsys) -> None:
+    from routing.store.__main__ import main
+
+    assert main(["current", "--url", f"sqlite:///{corrupt}"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot open the store sqlite:///{corrupt}: file is not a")
+    assert "Traceback" not in err
