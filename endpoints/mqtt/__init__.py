@@ -10,6 +10,8 @@ acks after processing, flow control both ways. The surface mirrors ``endpoints.e
   ``close``, :class:`endpoints.client.BusClient`).
 * :class:`TopicScheme`: every topic, built and parsed from one table (``topics``).
 * :class:`MessageProperties`: IEC 61968-100 header <-> MQTT 5 properties (``properties``).
+* :class:`MqttUnavailable`: the :class:`~routing.transport.TransportUnavailable` of a delivery
+  that was not attempted because the broker is not connected (cimbus keeps reconnecting).
 
 Why MQTT 5 only: Response Topic + Correlation Data give request/reply without a topic
 convention, user properties carry the header fields, Session Expiry makes persistent sessions
@@ -20,6 +22,7 @@ settings cimbus needs (deploy/mosquitto/cimbus.conf).
 
 from __future__ import annotations
 
+from ._connection import MqttUnavailable
 from .client import MqttClient
 from .properties import MessageProperties
 from .topics import TOPICS, TopicInfo, TopicScheme
@@ -30,6 +33,7 @@ __all__ = [
     "MessageProperties",
     "MqttClient",
     "MqttTransport",
+    "MqttUnavailable",
     "TopicInfo",
     "TopicScheme",
 ]

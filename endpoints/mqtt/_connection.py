@@ -25,6 +25,14 @@ Both sides (``MqttTransport`` for cimbus, ``MqttClient`` for the systems) use it
   it is full and gets :class:`~routing.transport.DeliveryError` if it stays full.
 * **PUBACK reason codes** are checked: failures (>= 0x80) and "no matching subscribers" (the
   broker would discard the message) are delivery errors, so the outbox retries them.
+* **connecting never gives up**: paho's network thread tries the first connection, and every
+  reconnection after a drop, with backoff (0.1 s doubling up to 5 s) until the broker answers;
+  each successful CONNACK subscribes again what :meth:`Connection.on` registered (a persistent
+  session also keeps them). A series of failed attempts is logged once, with its reason
+  ("Connection refused", "Name or service not known", the broker's CONNACK refusal), and the
+  connection that ends it once more. :meth:`Connection.open` (a system's client) still fails
+  after ``connect_timeout``; :meth:`Connection.start` (cimbus's transport) does not wait at all.
+  While not connected, :meth:`Connection.check_connected` raises :class:`MqttUnavailable`.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from routing.transport import DeliveryError, PermanentDeliveryError
+from routing.transport import DeliveryError, PermanentDeliveryError, TransportUnavailable
 
 log = logging.getLogger("cimbus.mqtt")
 SESSION_TAKEN_OVER = 0x8E  # MQTT 5 DISCONNECT reason: another connection took the session
@@ -60,6 +68,39 @@ RETRY_DELAYS = (0.2, 1.0, 3.0)  # a failing handler is retried, then left unackn
 #: the message's fault) is retried until it works or the connection stops, with this backoff:
 #: leaving it unacknowledged would hold it until the next reconnect, however long that is
 TRANSIENT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+#: waits between connection attempts: the first, doubled after each failure up to the second
+#: (paho's reconnect_delay_set; reset by a successful CONNACK), as the AMQP transport does
+RECONNECT_DELAYS = (0.1, 5.0)
+
+
+class MqttUnavailable(TransportUnavailable):
+    """Not connected to the MQTT broker (the connection keeps trying to reconnect): the
+    delivery was not attempted and nothing was sent, so it is no attempt of the message; the
+    outbox keeps it and tries again (REL-1)."""
+
+
+def describe_error(exc: BaseException | None) -> str:
+    """Why a connection attempt failed, never an empty string ("Connection refused",
+    "Name or service not known", "TimeoutError")."""
+    if exc is None:
+        return "no answer"
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text if text else type(exc).__name__
+
+
+class _Client(mqtt.Client):
+    """paho's client, remembering why its last connection attempt failed: paho's own retry
+    loop (``loop_forever(retry_first_connection=True)``) swallows the ``OSError`` and calls
+    ``on_connect_fail`` without it."""
+
+    last_error: OSError | None = None
+
+    def reconnect(self) -> mqtt.MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            self.last_error = exc
+            raise
 
 
 @dataclass(frozen=True)
@@ -238,13 +279,25 @@ class Connection:
         self._suback: dict[int, tuple[threading.Event, list[ReasonCode]]] = {}
         self._parked: list[tuple[int, mqtt.MQTTMessage]] = []
         self._connected = threading.Event()
+        self._ready = threading.Event()  # connected and every subscription SUBACKed
+        self._pending: tuple[int, list[tuple[str, int, threading.Event, list[ReasonCode]]]] = (
+            0,
+            [],
+        )
+        self.subscribe_error: str | None = None  # the broker refused a subscription
+        self.last_error: str | None = None  # why the last connection attempt failed
+        self._failing: str | None = None  # the reason logged for the current series
+        self._failures = 0  # failed attempts in the current series
+        self._down_since: float | None = None
+        self._refusal: str | None = None  # a CONNACK refusal, until paho's on_disconnect
+        self._started = False
         self._closing = False
         self._inbox = _Inbox(self, receive_maximum, workers)
         self.client = self._make_client()
 
     # ------------------------------------------------------------------ setup
     def _make_client(self) -> mqtt.Client:
-        c = mqtt.Client(
+        c = _Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5,
@@ -253,12 +306,13 @@ class Connection:
         # paho's own limit stays >= our window, so paho never holds publishes back itself.
         c.max_inflight_messages_set(self.max_inflight)
         c.max_queued_messages_set(0)
-        c.reconnect_delay_set(1, 10)
+        c.reconnect_delay_set(*RECONNECT_DELAYS)  # type: ignore[arg-type]  # floats work
         if self.address.tls:
             c.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         if self.address.username:
             c.username_pw_set(self.address.username, self.address.password)
         c.on_connect = self._on_connect
+        c.on_connect_fail = self._on_connect_fail
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
         c.on_publish = self._on_publish
@@ -276,9 +330,15 @@ class Connection:
         queued messages arrive right after the CONNACK, before any later subscribe call."""
         self.subscriptions[topic] = (qos, handler)
 
-    def open(self) -> Connection:
-        """Connect (persistent session: clean_start False), wait for the CONNACK, subscribe
-        what :meth:`on` registered and wait for the SUBACKs."""
+    def start(self) -> Connection:
+        """Start connecting in the background and return at once: paho's network thread tries
+        until the broker answers (backoff :data:`RECONNECT_DELAYS`), then subscribes what
+        :meth:`on` registered (persistent session: clean_start False), and does the same after
+        every drop. :meth:`wait_ready` waits for it."""
+        if self._started:
+            return self
+        self._started = True
+        self._down_since = time.monotonic()
         self._inbox.start()
         self.client.connect_async(
             self.address.host,
@@ -288,18 +348,44 @@ class Connection:
             properties=self._connect_properties(),
         )
         self.client.loop_start()
-        if not self._connected.wait(self.connect_timeout):
-            self.close()
-            raise ConnectionError(
-                f"{self.name}: no MQTT connection to {self.address} within {self.connect_timeout:g} s"
-            )
-        try:
-            for topic, (qos, _handler) in list(self.subscriptions.items()):
-                self._subscribe(topic, qos, self.connect_timeout)
-        except ConnectionError:
-            self.close()
-            raise
         return self
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until connected with every subscription acknowledged; False after
+        ``timeout`` or as soon as the broker refused a subscription (:attr:`subscribe_error`)."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.is_set():
+            remaining = deadline - time.monotonic()
+            if self.subscribe_error is not None or remaining <= 0:
+                return False
+            self._ready.wait(min(remaining, 0.05))
+        return True
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def open(self) -> Connection:
+        """Connect and wait (``connect_timeout``) for the CONNACK and the SUBACKs of what
+        :meth:`on` registered; ConnectionError (and closed) if that does not happen."""
+        self.start()
+        if not self.wait_ready(self.connect_timeout):
+            why = self.subscribe_error or (
+                f"no MQTT connection to {self.address} within {self.connect_timeout:g} s "
+                f"({self.last_error or 'no answer'})"
+            )
+            self.close(drain=0)
+            raise ConnectionError(f"{self.name}: {why}")
+        return self
+
+    def check_connected(self) -> None:
+        """:class:`MqttUnavailable` at once while not connected (instead of a publish that
+        paho would hold until it reconnects)."""
+        if not self._connected.is_set():
+            raise MqttUnavailable(
+                f"{self.name}: MQTT transport unavailable: not connected to {self.address} "
+                f"({self.last_error or 'connecting'}); reconnecting"
+            )
 
     def drain(self, timeout: float) -> bool:
         """Wait until no publish waits for its PUBACK any more."""
@@ -308,46 +394,133 @@ class Connection:
             time.sleep(0.01)
         return not self._window.used
 
+    def stop_connecting(self) -> None:
+        """Stop trying to (re)connect; :meth:`close` then ends the network thread."""
+        self._closing = True
+        if self._started:
+            with contextlib.suppress(Exception):
+                self.client.disconnect()
+
     def close(self, *, drain: float = 2.0) -> None:
+        self._closing = True
+        if not self._started:
+            return
         if self._connected.is_set() and drain > 0:
             self.drain(drain)
-        self._closing = True
         with contextlib.suppress(Exception):
             self.client.disconnect()
         self.client.loop_stop()
         self._inbox.stop()
         self._connected.clear()
+        self._ready.clear()
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
 
     # ------------------------------------------------------------------ callbacks (network thread)
+    def _attempt_failed(self, reason: str, level: int = logging.WARNING) -> None:
+        """One failed connection attempt: logged once per series (again if the reason
+        changes), the rest at DEBUG; paho tries again after its backoff."""
+        self._failures += 1
+        self.last_error = reason
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+        if reason == self._failing:
+            log.debug("%s: attempt %d failed: %s", self.name, self._failures, reason)
+            return
+        self._failing = reason
+        log.log(
+            level,
+            "%s: cannot connect to %s: %s; retrying with backoff (%g s up to %g s)",
+            self.name,
+            self.address,
+            reason,
+            *RECONNECT_DELAYS,
+        )
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        if not self._closing:  # the TCP/TLS connection could not be made
+            self._attempt_failed(describe_error(getattr(client, "last_error", None)))
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.error(
-                "%s: broker %s refused the connection: %s", self.name, self.address, reason_code
-            )
+            # counted when paho closes the socket (on_disconnect, which always follows)
+            self._refusal = f"the broker refused the connection: {reason_code}"
             return
         self.generation += 1
         self.session_present = bool(flags.session_present)
+        self.subscribe_error = None
         server_max = getattr(properties, "ReceiveMaximum", None) if properties else None
         self._window.resize(min(self.max_inflight, server_max or self.max_inflight))
-        if self.generation > 1:  # a reconnect: subscribe again (open() does the first time)
-            for topic, (qos, _handler) in list(self.subscriptions.items()):
-                client.subscribe(topic, options=SubscribeOptions(qos=qos))
+        after = ""
+        if self._failures and self._down_since is not None:
+            after = (
+                f" after {self._failures} failed attempt{'s' if self._failures > 1 else ''} "
+                f"({time.monotonic() - self._down_since:.1f} s)"
+            )
         log.info(
-            "%s: connected to %s (session present: %s)",
+            "%s: connected to %s (session present: %s)%s",
             self.name,
             self.address,
             self.session_present,
+            after,
         )
+        self._failures, self._failing, self._down_since = 0, None, None
+        self.last_error = None
         self._connected.set()
+        self._subscribe_all(client)
+
+    def _subscribe_all(self, client) -> None:
+        """(network thread, on every CONNACK) Subscribe what :meth:`on` registered; the
+        connection is ready once every SUBACK granted its QoS (:meth:`_on_subscribe`)."""
+        pending: list[tuple[str, int, threading.Event, list[ReasonCode]]] = []
+        with self._lock:  # the SUBACK callbacks take this lock: they cannot overtake us
+            for topic, (qos, _handler) in list(self.subscriptions.items()):
+                rc, mid = client.subscribe(topic, options=SubscribeOptions(qos=qos))
+                if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+                    log.warning(
+                        "%s: subscribe %s: %s", self.name, topic, mqtt.error_string(rc)
+                    )  # the connection went away: the next CONNACK subscribes again
+                    return
+                event, codes = threading.Event(), []
+                self._suback[mid] = (event, codes)
+                pending.append((topic, qos, event, codes))
+            self._pending = (self.generation, pending)
+        self._check_subscribed()
+
+    def _check_subscribed(self) -> None:
+        with self._lock:
+            generation, pending = self._pending
+        if generation != self.generation or not all(p[2].is_set() for p in pending):
+            return
+        refused = [
+            f"{topic}: {codes}"
+            for topic, qos, _event, codes in pending
+            if not codes or codes[0].is_failure or codes[0].value < qos
+        ]
+        if refused:
+            self.subscribe_error = f"broker {self.address} refused subscription " + "; ".join(
+                refused
+            )
+            log.error("%s: %s", self.name, self.subscribe_error)
+            return
+        self._ready.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        was_connected = self._connected.is_set()
         self._connected.clear()
+        self._ready.clear()
         if self._closing:
             return
+        if not was_connected:  # an attempt that got no successful CONNACK
+            refusal, self._refusal = self._refusal, None
+            self._attempt_failed(
+                refusal or f"the broker closed the connection ({reason_code})",
+                logging.ERROR if refusal else logging.WARNING,
+            )
+            return
+        self._down_since = time.monotonic()
         if getattr(reason_code, "value", reason_code) == SESSION_TAKEN_OVER:
             # another client connected with our client id: two cimbus processes (or a system)
             # sharing one; they would take the session from each other for ever
@@ -392,6 +565,7 @@ class Connection:
         if waiting is not None:
             waiting[1].extend(reason_codes)
             waiting[0].set()
+            self._check_subscribed()
 
     def _handler_for(self, topic: str) -> Handler | None:
         for pattern, (_qos, handler) in list(self.subscriptions.items()):

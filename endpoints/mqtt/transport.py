@@ -20,11 +20,19 @@ Three MQTT 5 connections, each with its own paho network thread:
 
 The receiving connections stop reading when their workers fall behind (bounded inbox): the
 broker keeps the rest. See ``_connection`` and docs/mqtt.md.
+
+A broker that is not there is not an error (REL-1), at start as later: :meth:`MqttTransport.start`
+waits up to ``connect_timeout`` seconds, logs a warning if the connections are not ready by then
+and returns; paho's network threads keep trying with backoff (0.1 s up to 5 s), subscribe once
+connected (the inbound session is persistent) and after every reconnect. Meanwhile a delivery
+fails at once with :class:`MqttUnavailable` (a :class:`~routing.transport.TransportUnavailable`:
+nothing was sent, no attempt of the message), so the outbox keeps it until the broker is back.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -35,7 +43,7 @@ import paho.mqtt.client as mqtt
 from routing.config import MqttConfig
 from routing.transport import Delivery, DeliveryError, PermanentDeliveryError
 
-from ._connection import Connection, confirm_all
+from ._connection import RECONNECT_DELAYS, Connection, MqttUnavailable, confirm_all
 from .properties import MessageProperties
 from .topics import TopicScheme
 
@@ -79,6 +87,7 @@ class MqttTransport:
         self.qos = config.qos
         self.publish_timeout = publish_timeout
         self.require_subscriber = require_subscriber
+        self.connect_timeout = connect_timeout
         self.sync_reply_topic = self.topics.reply(bus.worker_id)
         self.inbound = Connection(
             config.url,
@@ -115,21 +124,56 @@ class MqttTransport:
         bus.register_transport(self)
 
     # ---------------------------------------------------------------- lifecycle
-    def start(self) -> MqttTransport:
-        """Connect; the inbound session last, once everything it needs is there."""
-        opened: list[Connection] = []
-        try:
-            for conn in (self.outbound, self.replies, self.inbound):
-                conn.open()
-                opened.append(conn)
-        except Exception:
-            for conn in reversed(opened):
-                conn.close(drain=0)
-            raise
+    @property
+    def connections(self) -> tuple[Connection, Connection, Connection]:
+        return (self.outbound, self.replies, self.inbound)
+
+    def start(self, *, wait: float | None = None) -> MqttTransport:
+        """Connect, the inbound session last (once what it needs is there, or ``wait`` is
+        over). Waits up to ``wait`` seconds (default ``connect_timeout``) in all; a broker
+        that is not reachable by then is logged and the connections keep trying in the
+        background. Only a broker that answers and refuses a subscription (an ACL) fails."""
+        wait = self.connect_timeout if wait is None else wait
+        deadline = time.monotonic() + wait
+        self.outbound.start()
+        self.replies.start()
+        # the inbound session once what it needs is there, or at once when the broker is down
+        while not (self.outbound.ready and self.replies.ready) and time.monotonic() < deadline:
+            if self.outbound.last_error or self.replies.last_error:
+                break
+            time.sleep(0.02)
+        self.inbound.start()
+        if not self.wait_ready(max(0.0, deadline - time.monotonic())):
+            refused = [c.subscribe_error for c in self.connections if c.subscribe_error]
+            if refused:
+                self.stop()
+                raise ConnectionError(f"MQTT: {'; '.join(refused)}")
+            why = next((c.last_error for c in self.connections if c.last_error), None)
+            log.warning(
+                "MQTT: broker %s not ready after %g s (%s); starting anyway, reconnecting in "
+                "the background with backoff (%g s up to %g s); deliveries to MQTT systems wait "
+                "in the outbox, systems' messages in cimbus's session on the broker",
+                self.inbound.address,
+                wait,
+                why or "connecting",
+                *RECONNECT_DELAYS,
+            )
         return self
+
+    @property
+    def ready(self) -> bool:
+        """All three connections are up and subscribed."""
+        return all(c.ready for c in self.connections)
+
+    def wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        return all(c.wait_ready(max(0.0, deadline - time.monotonic())) for c in self.connections)
 
     def stop(self) -> None:
         """Stop taking messages first, then let the last answers and deliveries be PUBACKed."""
+        for conn in self.connections:
+            if not conn.connected:  # still trying to connect: all of them stop at once
+                conn.stop_connecting()
         self.inbound.close(drain=0)
         self.replies.close(drain=0)
         self.outbound.close()
@@ -243,7 +287,9 @@ class MqttTransport:
 
     def deliver(self, delivery: Delivery) -> bytes | None:
         """Publish at QoS 1 and wait for the PUBACK (DeliveryError if it does not come or
-        refuses; PermanentDeliveryError for a publish that can never succeed)."""
+        refuses; PermanentDeliveryError for a publish that can never succeed; MqttUnavailable
+        at once, nothing sent, while not connected to the broker)."""
+        self.outbound.check_connected()
         topic = self.topic_for(delivery)
         self.outbound.publish_and_confirm(
             topic,
@@ -257,7 +303,12 @@ class MqttTransport:
 
     def deliver_batch(self, deliveries: Sequence[Delivery]) -> list[Exception | bytes | None]:
         """Pipelined: publish them all (at most ``max_inflight`` unacknowledged at a time),
-        then collect the PUBACKs. Per delivery: None (delivered) or the exception."""
+        then collect the PUBACKs. Per delivery: None (delivered) or the exception (all
+        :class:`MqttUnavailable` while not connected: nothing is sent)."""
+        try:
+            self.outbound.check_connected()
+        except MqttUnavailable as exc:
+            return [MqttUnavailable(str(exc)) for _ in deliveries]
         published: list[tuple[mqtt.MQTTMessageInfo, str] | Exception] = []
         stalled: DeliveryError | None = None
         for d in deliveries:

@@ -332,7 +332,9 @@ def test_a_session_taken_over_names_the_client_id_clash(caplog: pytest.LogCaptur
     conn = _conn()
     taken = ReasonCode(PacketTypes.DISCONNECT, identifier=0x8E)
     with caplog.at_level("WARNING", logger="cimbus.mqtt"):
+        conn._connected.set()  # a session that was up
         conn._on_disconnect(None, None, None, taken, None)
+        conn._connected.set()
         conn._on_disconnect(
             None, None, None, ReasonCode(PacketTypes.DISCONNECT, identifier=0x8B), None
         )
