@@ -55,6 +55,24 @@ HANDOFF_MARGIN = 5.0  # seconds of lease an entry in memory must have left to be
 UNAVAILABLE_RETRY = 5.0
 #: seconds between two warnings that a transport's outbox entries are waiting for it
 UNAVAILABLE_LOG_EVERY = 60.0
+#: outbox entries one delivery lane may hold (queued + in flight) before new ones wait
+LANE_MAX = 1000
+#: seconds until entries that found their lane full are tried again (no attempt counted)
+LANE_BUSY_RETRY = 2.0
+#: seconds Bus.stop waits for each lane's batch in flight
+LANE_STOP_WAIT = 5.0
+#: transports reached one receiver at a time (a request/response per message): one lane per
+#: system, so a receiver that hangs holds up only its own messages
+PER_SYSTEM_LANES = frozenset({"soap", "local"})
+
+
+def lane_key(transport: str, target: str | None) -> str:
+    """The delivery lane of an outbox entry: its transport (one broker link carries every
+    system's messages, published and confirmed in batches), or ``transport:system`` for the
+    transports that call each receiver directly (SOAP over HTTP, local handlers)."""
+    return f"{transport}:{target}" if transport in PER_SYSTEM_LANES else transport
+
+
 DELIVERED_FLUSH = 0.2  # seconds the outbox thread may defer marking confirmed entries delivered
 Authoriser = Callable[[Envelope, str | None], None]
 
@@ -113,6 +131,70 @@ class _WaitHandle:
         return self._waiter.reply
 
 
+class _Lane:
+    """One delivery lane of the outbox thread (REL-1): a thread of its own that delivers the
+    batches handed to it one after the other, so a slow or hung receiver (a SOAP system that
+    times out after 30 s per message, a broker link not yet known to be lost) holds up only
+    the messages of its lane, never another transport's or system's. The outbox thread
+    claims and hands over (:meth:`submit`); the lane delivers and settles each entry
+    (``Bus._deliver_batch``). An entry whose lease (nearly) ran out while it waited here is
+    not sent: it is claimed again once the lease has expired (by any worker)."""
+
+    def __init__(self, bus: Bus, key: str) -> None:
+        self.bus, self.key = bus, key
+        self._cond = threading.Condition()
+        self._queue: deque[list[OutboxRecord]] = deque()
+        self._held = 0  # entries queued or in flight
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"cimbus-outbox-{key}", daemon=True)
+        self._thread.start()
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def submit(self, batch: list[OutboxRecord]) -> bool:
+        """Queue a batch; False when the lane already holds ``LANE_MAX`` entries (or stops)."""
+        with self._cond:
+            if self._stopping or (self._held and self._held + len(batch) > LANE_MAX):
+                return False
+            self._queue.append(batch)
+            self._held += len(batch)
+            self._cond.notify()
+            return True
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                batch = self._queue.popleft()
+            try:
+                soon = utcnow() + timedelta(seconds=HANDOFF_MARGIN)
+                fresh = [i for i in batch if i.lease_until is None or i.lease_until > soon]
+                if fresh:
+                    self.bus._deliver_batch(self.key, fresh, defer_marks=True)
+            except Exception:  # a store failure: the entries come back after their lease
+                self.bus.log.exception("outbox lane %s: delivering a batch failed", self.key)
+            finally:
+                with self._cond:
+                    self._held -= len(batch)
+
+    def stop(self, timeout: float) -> list[OutboxRecord]:
+        """Stop after the batch in flight (waiting at most ``timeout`` seconds for it);
+        returns the entries that were queued but not started."""
+        with self._cond:
+            self._stopping = True
+            left = [item for batch in self._queue for item in batch]
+            self._queue.clear()
+            self._held -= len(left)
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        return left
+
+
 class Bus:
     """The transport-neutral core. Transports register themselves and call :meth:`handle`."""
 
@@ -156,8 +238,12 @@ class Bus:
         # confirmed outbox entries the outbox thread has not marked delivered yet
         self._delivered: list[int] = []
         self._delivered_since = 0.0
-        # transport -> (when its entries started waiting for it, when that was last logged)
+        self._delivered_lock = threading.Lock()  # lanes add to it, the outbox thread flushes
+        # lane -> (when its entries started waiting for it, when that was last logged)
         self._unavailable_since: dict[str, tuple[float, float]] = {}
+        # delivery lanes of the outbox thread (lane_key -> _Lane), started on first use
+        self._lanes: dict[str, _Lane] = {}
+        self._lanes_lock = threading.Lock()
         store_cfg = self.config.store
         self.retention = Retention(
             audit_days=store_cfg.audit_days,
@@ -373,44 +459,68 @@ class Bus:
             items += self.store.claim_due(self.worker_id, limit=limit - len(items))
         if not items:
             return 0
-        by_transport: dict[str, list[Any]] = {}
+        groups: dict[str, list[Any]] = {}
         for item in items:
-            by_transport.setdefault(item.transport, []).append(item)
-        for transport, batch in by_transport.items():
-            outbound = self.outbound.get(transport)
-            if outbound is None:
-                for item in batch:
-                    self._failed(item, f"transport {transport!r} is not running in this process")
-                continue
-            deliveries = [self._delivery(item) for item in batch]
-            outcomes = deliver_all(outbound, deliveries)
-            delivered: list[int] = []
-            replies: list[tuple[Any, bytes]] = []
-            waiting: list[int] = []  # the transport could not try: not an attempt
-            unavailable: Exception | None = None
-            for item, outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, PermanentDeliveryError):
-                    self.store.to_dead_letter(item.id, f"refused by {item.target}: {outcome}")
-                elif isinstance(outcome, TransportUnavailable):
-                    waiting.append(item.id)
-                    unavailable = outcome
-                elif isinstance(outcome, Exception):
-                    self._failed(item, f"{type(outcome).__name__}: {outcome}")
-                else:
-                    delivered.append(item.id)
-                    if outcome:
-                        replies.append((item, outcome))
-            if waiting:
-                self._wait_for_transport(transport, waiting, unavailable)
-            elif delivered:
-                self._unavailable_since.pop(transport, None)
-            if defer_marks:
-                self._delivered.extend(delivered)
-            else:
-                self.store.mark_delivered_many(delivered)  # one transaction per confirmed batch
-            for item, reply in replies:  # a synchronous transport answered: process that too
-                self.handle(reply, transport=transport, meta={"in_reply_to": item.message_id})
+            groups.setdefault(lane_key(item.transport, item.target), []).append(item)
+        for key, batch in groups.items():
+            if not defer_marks:  # a direct call (tests, tools): deliver here and now
+                self._deliver_batch(key, batch, defer_marks=False)
+            elif not self._lane(key).submit(batch):
+                # its lane is still busy with earlier messages (a slow receiver): they wait
+                # a little, without an attempt, instead of piling up in memory
+                self.store.defer_many(
+                    [item.id for item in batch],
+                    self.worker_id,
+                    f"not tried: earlier messages to {key} are still being delivered",
+                    retry_at=utcnow() + timedelta(seconds=LANE_BUSY_RETRY),
+                )
         return len(items)
+
+    def _lane(self, key: str) -> _Lane:
+        with self._lanes_lock:
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = _Lane(self, key)
+            return lane
+
+    def _deliver_batch(self, key: str, batch: list[Any], *, defer_marks: bool) -> None:
+        """Deliver one lane's entries (one transport, or one system of it) and settle each:
+        delivered, retried (an attempt), waiting for the transport (no attempt), or dead."""
+        transport = batch[0].transport
+        outbound = self.outbound.get(transport)
+        if outbound is None:
+            for item in batch:
+                self._failed(item, f"transport {transport!r} is not running in this process")
+            return
+        deliveries = [self._delivery(item) for item in batch]
+        outcomes = deliver_all(outbound, deliveries)
+        delivered: list[int] = []
+        replies: list[tuple[Any, bytes]] = []
+        waiting: list[int] = []  # the transport could not try: not an attempt
+        unavailable: Exception | None = None
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, PermanentDeliveryError):
+                self.store.to_dead_letter(item.id, f"refused by {item.target}: {outcome}")
+            elif isinstance(outcome, TransportUnavailable):
+                waiting.append(item.id)
+                unavailable = outcome
+            elif isinstance(outcome, Exception):
+                self._failed(item, f"{type(outcome).__name__}: {outcome}")
+            else:
+                delivered.append(item.id)
+                if outcome:
+                    replies.append((item, outcome))
+        if waiting:
+            self._wait_for_transport(key, waiting, unavailable)
+        elif delivered:
+            self._unavailable_since.pop(key, None)
+        if defer_marks:
+            with self._delivered_lock:
+                self._delivered.extend(delivered)
+        else:
+            self.store.mark_delivered_many(delivered)  # one transaction per confirmed batch
+        for item, reply in replies:  # a synchronous transport answered: process that too
+            self.handle(reply, transport=transport, meta={"in_reply_to": item.message_id})
 
     def _delivery(self, item: Any) -> Delivery:
         system = self.routes.systems.get(item.target) or System(
@@ -429,7 +539,7 @@ class Bus:
             headers=headers,
         )
 
-    def _wait_for_transport(self, transport: str, ids: list[int], error: Any) -> None:
+    def _wait_for_transport(self, lane: str, ids: list[int], error: Any) -> None:
         """Entries whose transport is not connected (``TransportUnavailable``): back to
         pending for ``UNAVAILABLE_RETRY`` seconds, no attempt counted (REL-1: a broker outage
         of any length must not turn accepted messages into dead letters), in one statement;
@@ -440,18 +550,18 @@ class Bus:
             ids, self.worker_id, reason, retry_at=utcnow() + timedelta(seconds=delay)
         )
         now = time.monotonic()
-        since, logged = self._unavailable_since.get(transport, (now, 0.0))
+        since, logged = self._unavailable_since.get(lane, (now, 0.0))
         if now - logged >= UNAVAILABLE_LOG_EVERY:
             self.log.warning(
                 "outbox: transport %s unavailable for %.0f s (%s); %d message(s) wait for it, "
                 "no attempts counted",
-                transport,
+                lane,
                 now - since,
                 reason,
                 len(ids),
             )
             logged = now
-        self._unavailable_since[transport] = (since, logged)
+        self._unavailable_since[lane] = (since, logged)
 
     def _failed(self, item: Any, error: str) -> None:
         attempts = item.attempts + 1
@@ -530,7 +640,8 @@ class Bus:
             and now - self._delivered_since < DELIVERED_FLUSH
         ):
             return
-        ids, self._delivered = self._delivered, []
+        with self._delivered_lock:
+            ids, self._delivered = self._delivered, []
         self._delivered_since = now
         self.store.mark_delivered_many(ids)
 
@@ -585,6 +696,10 @@ class Bus:
         for t in self._threads:
             t.join(timeout=5)
         self._threads.clear()
+        with self._lanes_lock:
+            lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:  # the batch in flight finishes; what waited is handed back below
+            self._handoff.extend(lane.stop(timeout=LANE_STOP_WAIT))
         try:
             self._flush_delivered(force=True)
         except Exception:  # they stay claimed: sent once more after their lease

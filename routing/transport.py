@@ -82,9 +82,24 @@ def deliver_all(
     if batch is not None:
         return batch(deliveries)
     out: list[Exception | bytes | None] = []
+    failed: dict[str, Exception] = {}  # system -> why its last delivery failed
     for d in deliveries:
+        earlier = failed.get(d.system.name)
+        if earlier is not None:
+            # one at a time to the same receiver: after a failure (down, timing out) the
+            # rest of the batch is not tried now, so a hung receiver costs one timeout per
+            # round, not one per message, and only that message counts an attempt
+            out.append(
+                TransportUnavailable(
+                    f"not tried: the message before it to {d.system.name} failed ({earlier})"
+                )
+            )
+            continue
         try:
             out.append(outbound.deliver(d))
+        except PermanentDeliveryError as exc:  # this message only
+            out.append(exc)
         except Exception as exc:  # reported per item, retried by the outbox
             out.append(exc)
+            failed[d.system.name] = exc
     return out

@@ -22,8 +22,11 @@ What comes back:
   "accepted" acknowledgement (Reply/Error code 0.1): the real reply follows asynchronously;
 * an event's or forwarded reply's acknowledgement is checked and not returned (it answers
   nothing the core waits for); a FAILED acknowledgement is a refusal;
-* connection errors, timeouts, HTTP 5xx and ``soapenv:Server`` faults raise
-  :class:`~routing.transport.DeliveryError` (the outbox retries with backoff); HTTP 4xx,
+* a receiver that cannot be connected to (refused, unreachable, connect timeout: nothing
+  was sent) raises :class:`~routing.transport.TransportUnavailable` (the outbox tries again
+  in a few seconds without counting an attempt);
+* timeouts waiting for the answer, broken connections, HTTP 5xx and ``soapenv:Server``
+  faults raise :class:`~routing.transport.DeliveryError` (the outbox retries with backoff); HTTP 4xx,
   ``soapenv:Client`` faults, refusals and unreadable answers to an accepted POST raise
   :class:`~routing.transport.PermanentDeliveryError` (dead letter at once: retrying could
   execute a command twice).
@@ -42,7 +45,12 @@ from cim_models import namespaces as ns
 from cim_models.errors import CodecError
 from cim_models.safexml import DEFAULT_LIMITS, Limits, parse_bytes
 from routing.errors import ACCEPTED_CODE
-from routing.transport import Delivery, DeliveryError, PermanentDeliveryError
+from routing.transport import (
+    Delivery,
+    DeliveryError,
+    PermanentDeliveryError,
+    TransportUnavailable,
+)
 
 from . import wire
 from .faults import SoapFault
@@ -154,6 +162,9 @@ class SoapOutbound:
                 content=wire.wrap(message, limits=self.limits),
                 headers={"Content-Type": wire.CONTENT_TYPE, "SOAPAction": f'"{action}"'},
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # nothing was sent: waiting for the receiver is no attempt of the message (REL-1)
+            raise TransportUnavailable(f"{who} at {url}: cannot connect ({exc})") from exc
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"{who} at {url}: no answer in time ({exc!r})") from exc
         except httpx.HTTPError as exc:

@@ -12,7 +12,13 @@ from endpoints.soap import SoapOutbound, faults, wire
 from endpoints.soap.outbound import resolve
 from routing.errors import MalformedMessage
 from routing.routes import System
-from routing.transport import Delivery, DeliveryError, Outbound, PermanentDeliveryError
+from routing.transport import (
+    Delivery,
+    DeliveryError,
+    Outbound,
+    PermanentDeliveryError,
+    TransportUnavailable,
+)
 
 from .support import golden
 
@@ -215,6 +221,30 @@ def test_connection_errors_and_timeouts_are_retryable() -> None:
         with pytest.raises(DeliveryError) as info:
             out.deliver(_delivery())
         assert not isinstance(info.value, PermanentDeliveryError)
+
+
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError("connection refused"), httpx.ConnectTimeout("no SYN-ACK")]
+)
+def test_a_receiver_that_cannot_be_reached_is_no_attempt(error) -> None:
+    """Nothing was sent: TransportUnavailable (the outbox waits without counting an attempt,
+    REL-1); a timeout after sending stays an ordinary, counted DeliveryError."""
+
+    def fail(request):
+        error.request = request
+        raise error
+
+    out, _ = _outbound(fail)
+    with pytest.raises(TransportUnavailable, match=r"HES at .*: cannot connect"):
+        out.deliver(_delivery())
+
+    def slow(request):
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    out, _ = _outbound(slow)
+    with pytest.raises(DeliveryError) as info:
+        out.deliver(_delivery())
+    assert not isinstance(info.value, TransportUnavailable)
 
 
 def test_unreadable_message_is_permanent() -> None:
