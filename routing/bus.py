@@ -255,6 +255,17 @@ class Bus:
     def register_transport(self, outbound: Outbound) -> None:
         self.outbound[outbound.name] = outbound
 
+    def transport_links(self) -> dict[str, str]:
+        """Each broker transport's link, for ``/readyz``: ``connected``, or ``reconnecting``
+        while it is not (its messages wait in the outbox meanwhile, no attempts counted).
+        Transports without a link of their own (embedded, SOAP, local) are not listed."""
+        links = {}
+        for name, outbound in sorted(self.outbound.items()):
+            ready = getattr(outbound, "ready", None)
+            if isinstance(ready, bool):
+                links[name] = "connected" if ready else "reconnecting"
+        return links
+
     def register_local(self, name: str, handler: LocalHandler) -> None:
         """Serve requests routed to the ``local`` system ``name`` inside cimbus (business
         logic such as the SMT on-demand read lands here in later issues)."""

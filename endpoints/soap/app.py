@@ -567,7 +567,13 @@ def create_app(
             return JSONResponse(
                 {"status": "not ready", "reason": f"store: {type(exc).__name__}: {exc}"}, 503
             )
-        return JSONResponse({"status": "ready", "outbox": _jsonable(counts)})
+        body: dict[str, Any] = {"status": "ready", "outbox": _jsonable(counts)}
+        # a broker link that is down does not make cimbus unready: it still accepts and keeps
+        # messages (those for that transport wait in the outbox); the probe shows it
+        links = getattr(bus, "transport_links", None)
+        if links is not None and (states := links()):
+            body["transports"] = states
+        return JSONResponse(body)
 
     @app.api_route("/ws", methods=GET_METHODS)
     def listing(request: Request) -> Response:

@@ -5,6 +5,7 @@ the process died there (status 143) and ``Runtime.stop`` never ran."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -76,7 +77,10 @@ def test_rabbitmq_down_is_said_once_per_connection_and_sigterm_still_stops(
     AMQP connection says once why it cannot connect (pika's own ERROR lines and tracebacks,
     ~60 per 10 s, are silenced), and SIGTERM stops it cleanly while it is reconnecting."""
     amqp = f'[amqp]\nenabled = true\nurl = "amqp://guest:guest@127.0.0.1:{_free_port()}/"\n'
-    proc, _port = _serve(tmp_path, amqp)
+    proc, port = _serve(tmp_path, amqp)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+        ready = json.loads(r.read())
+    assert r.status == 200 and ready["transports"] == {"amqp": "reconnecting"}
     time.sleep(3)  # several reconnect rounds (backoff 0.1 s doubling to 5 s)
     proc.send_signal(signal.SIGTERM)
     try:

@@ -452,3 +452,25 @@ def test_run_with_workers_uses_the_factory(tmp_path: Path, monkeypatch) -> None:
     assert kwargs["factory"] is True
     assert (kwargs["workers"], kwargs["port"]) == (3, 18080)
     assert os.environ["CIMBUS_CONFIG"] == str(config_file.resolve())
+
+
+def test_readyz_shows_each_broker_link(core: TestClient, local_bus: Bus) -> None:
+    """A broker that is down does not make cimbus unready (it still accepts and keeps
+    messages; those for that transport wait in the outbox), but the probe says so."""
+
+    class Link:
+        def __init__(self, name: str, ready: bool) -> None:
+            self.name, self.ready = name, ready
+
+        def deliver(self, delivery):  # pragma: no cover - never called here
+            raise AssertionError
+
+        def reply_address(self, *, sync: bool) -> None:
+            return None
+
+    local_bus.register_transport(Link("amqp", True))
+    local_bus.register_transport(Link("mqtt", False))
+    r = core.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ready"
+    assert r.json()["transports"] == {"amqp": "connected", "mqtt": "reconnecting"}
