@@ -433,6 +433,11 @@ class Bus:
         pending for any worker's ``claim_due``)."""
         if not self._threads or self._stop.is_set() or len(self._handoff) >= HANDOFF_MAX:
             return None
+        # the delivery lanes hold as many again (receivers slower than the intake): new
+        # entries stay pending, written once, instead of piling up in memory (one hung lane
+        # holds at most LANE_MAX, so it alone never stops the hand-off to the others)
+        if sum(lane.held for lane in list(self._lanes.values())) >= HANDOFF_MAX:
+            return None
         return self.worker_id
 
     def hand_off(self, items: Sequence[OutboxRecord]) -> None:

@@ -183,3 +183,21 @@ def test_a_refused_message_does_not_hold_up_the_next_one() -> None:
     outcomes = deliver_all(out, [_delivery("A"), _delivery("A")])
     assert out.tried == ["A", "A"]
     assert all(isinstance(o, PermanentDeliveryError) for o in outcomes)
+
+
+def test_the_hand_off_stops_when_the_lanes_hold_enough_not_for_one_hung_lane(bus: Bus) -> None:
+    """New outbox entries are claimed for this worker's hand-off only while its lanes keep
+    up: once they hold HANDOFF_MAX entries in all, entries stay pending (written once).
+    One hung lane holds at most LANE_MAX, so it alone never stops the others' hand-off."""
+    from types import SimpleNamespace
+
+    import routing.bus as bus_module
+
+    bus._threads = [threading.current_thread()]  # as if the outbox thread ran
+    try:
+        bus._lanes = {"soap:SLOW": SimpleNamespace(held=bus_module.LANE_MAX)}
+        assert bus.outbox_claimer() == bus.worker_id
+        bus._lanes["amqp"] = SimpleNamespace(held=bus_module.HANDOFF_MAX - bus_module.LANE_MAX)
+        assert bus.outbox_claimer() is None
+    finally:
+        bus._threads, bus._lanes = [], {}
