@@ -106,6 +106,12 @@ def parse_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> etree._Element:
             raise UnsafeXmlError(
                 f"elements nested deeper than the limit of {limits.max_depth} levels"
             ) from None
+        if "XML_PARSE_HUGE" in msg:  # libxml2's hint names a parser option nobody can set here
+            where = f" (line {err.line})" if err is not None and err.line else ""
+            raise UnsafeXmlError(
+                "a text node, attribute or name is larger than the parser's limit (10 MB for "
+                f"text); cimbus never lifts it{where}"
+            ) from None
         where = f" (line {err.line}, column {err.column})" if err is not None and err.line else ""
         raise MalformedXmlError(f"not well-formed XML: {msg}{where}") from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration

@@ -8,6 +8,8 @@ failed, 2 usage error (bad option, missing file). Bad input never produces a tra
 from __future__ import annotations
 
 import logging
+import math
+import os
 import signal
 import sys
 from pathlib import Path
@@ -41,14 +43,26 @@ def _root(
     """cimbus validates, authorises, routes, correlates, persists and audits CIM messages."""
 
 
-def _expand(paths: list[Path]) -> list[Path]:
+def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files to validate: the files given, and every ``*.xml`` under the folders given
+    (any case: ``X.XML`` too; a broken link is listed, so it is reported, not skipped), plus
+    a problem line for each folder that could not be read (it is not silently left out)."""
     out: list[Path] = []
+    problems: list[str] = []
     for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*.xml") if q.is_file()))
-        else:
+        if not p.is_dir():
             out.append(p)
-    return out
+            continue
+
+        def unreadable(exc: OSError) -> None:
+            problems.append(f"{exc.filename}: cannot read folder: {exc.strerror or exc}")
+
+        found = []
+        for folder, dirs, names in os.walk(p, onerror=unreadable):
+            dirs.sort()
+            found.extend(Path(folder) / n for n in names if n.lower().endswith(".xml"))
+        out.extend(sorted(found))
+    return out, problems
 
 
 @app.command()
@@ -76,23 +90,35 @@ def validate(
     are valid, 1 when any is not, 2 on a usage error.
     """
     from cim_models.codec import Codec
-    from cim_models.errors import CodecError
+    from cim_models.errors import CodecError, UnsafeXmlError
     from cim_models.safexml import Limits
 
     codec = Codec(limits=Limits(max_bytes=max_bytes, max_depth=max_depth))
-    failed = 0
-    targets = _expand(files)
-    if not targets:
+    targets, problems = _expand(files)
+    failed = len(problems)
+    for problem in problems:
+        typer.echo(f"INVALID {problem}")
+    if not targets and not problems:
         typer.echo("error: no XML files found in the given folders", err=True)
         raise typer.Exit(2)
     for path in targets:
         try:
             with open(path, "rb") as fh:
                 data = fh.read(max_bytes + 1)
+                size = os.fstat(fh.fileno()).st_size
+            if len(data) > max_bytes:  # say the file's size, not how much was read
+                raise UnsafeXmlError(
+                    f"document is {max(size, len(data))} bytes, over the limit of {max_bytes} "
+                    "bytes (--max-bytes)"
+                )
             msg = codec.decode(data, lenient=lenient)
         except CodecError as exc:
             failed += 1
-            typer.echo(f"INVALID {path}: {exc.reason}")
+            if exc.issues:  # the reason repeats the first issue: name the element, list all
+                head = exc.reason.split(": ", 1)[0]
+                typer.echo(f"INVALID {path}: {head} ({len(exc.issues)} schema error(s))")
+            else:
+                typer.echo(f"INVALID {path}: {exc.reason}")
             for issue in exc.issues:
                 typer.echo(f"  {issue}")
             continue
@@ -116,7 +142,7 @@ def validate(
         elif not quiet:
             typer.echo(f"OK {path} ({what})")
     if not quiet or failed:
-        typer.echo(f"{len(targets) - failed} valid, {failed} invalid")
+        typer.echo(f"{len(targets) + len(problems) - failed} valid, {failed} invalid")
     raise typer.Exit(1 if failed else 0)
 
 
@@ -291,6 +317,19 @@ def _terminate(signum: int, _frame: object) -> None:
 
 
 dlq_app = typer.Typer(help="Dead letters: list, show, replay (REL-2).", no_args_is_help=True)
+
+#: the largest row id the store's integer keys hold (SQLite and PostgreSQL BIGINT)
+MAX_ID = 2**63 - 1
+#: the longest retention an option takes (100 years; 0 keeps for ever)
+MAX_DAYS = 36500.0
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and math.isnan(value):
+        raise typer.BadParameter("must be a number of days, not nan")
+    return value
+
+
 app.add_typer(dlq_app, name="dlq")
 
 
@@ -298,7 +337,7 @@ app.add_typer(dlq_app, name="dlq")
 def dlq_list(
     config: Path | None = ConfigOption,
     all_: bool = typer.Option(False, "--all", help="Include replayed dead letters."),
-    limit: int = typer.Option(100, "--limit", min=1),
+    limit: int = typer.Option(100, "--limit", min=1, max=1_000_000),
 ) -> None:
     """List dead letters: id, when, message, target, reason."""
     _cfg, store = open_store(config)
@@ -316,7 +355,8 @@ def dlq_list(
 
 @dlq_app.command("show")
 def dlq_show(
-    dl_id: int = typer.Argument(..., help="Dead letter id."), config: Path | None = ConfigOption
+    dl_id: int = typer.Argument(..., help="Dead letter id.", min=1, max=MAX_ID),
+    config: Path | None = ConfigOption,
 ) -> None:
     """Show one dead letter with its reason, headers and message."""
     _cfg, store = open_store(config)
@@ -333,21 +373,36 @@ def dlq_show(
 
 @dlq_app.command("replay")
 def dlq_replay(
-    dl_ids: list[int] = typer.Argument(..., help="Dead letter id(s)."),
+    dl_ids: list[int] = typer.Argument(..., help="Dead letter id(s).", min=1, max=MAX_ID),
     config: Path | None = ConfigOption,
+    again: bool = typer.Option(
+        False,
+        "--again",
+        help="Queue a dead letter that was replayed before once more (it is refused otherwise).",
+    ),
 ) -> None:
-    """Put dead letters back into the outbox; a running cimbus delivers them (after the fix)."""
+    """Put dead letters back into the outbox; a running cimbus delivers them (after the fix).
+    Each is queued once: a second replay is refused unless --again (REL-2)."""
     from routing.bus import Bus
+    from routing.store import AlreadyReplayed
 
     cfg, store = open_store(config)
     bus = Bus(cfg, store)
     failed = 0
-    for dl_id in dl_ids:
+    for dl_id in dict.fromkeys(dl_ids):  # an id given twice is replayed once
         try:
-            item = bus.replay_dead_letter(dl_id)
+            item = bus.replay_dead_letter(dl_id, again=again)
         except KeyError:
             failed += 1
             typer.echo(f"error: no dead letter {dl_id}", err=True)
+            continue
+        except AlreadyReplayed as exc:
+            failed += 1
+            typer.echo(
+                f"error: {exc}; its message is in the outbox (or was delivered) already: "
+                "`cimbus dlq replay --again` queues it once more",
+                err=True,
+            )
             continue
         typer.echo(f"dead letter {dl_id} re-queued as outbox entry {item}")
     raise typer.Exit(1 if failed else 0)
@@ -361,25 +416,34 @@ app.add_typer(store_app, name="store")
 def store_prune(
     config: Path | None = ConfigOption,
     audit_days: float | None = typer.Option(
-        None, "--audit-days", min=0, help="Keep audit rows this many days (default: [store])."
+        None,
+        "--audit-days",
+        min=0,
+        max=MAX_DAYS,
+        callback=_finite,
+        help="Keep audit rows this many days (default: the configuration's audit_days).",
     ),
     outbox_days: float | None = typer.Option(
         None,
         "--outbox-days",
         min=0,
+        max=MAX_DAYS,
+        callback=_finite,
         help="Keep delivered outbox entries and replayed dead letters this many days.",
     ),
     dedupe_days: float | None = typer.Option(
         None,
         "--dedupe-days",
         min=0,
+        max=MAX_DAYS,
+        callback=_finite,
         help="Keep processed MessageIDs and closed correlations this many days.",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Count, delete nothing."),
 ) -> None:
-    """Delete rows older than the retention ([store] audit_days, outbox_days, dedupe_days, or
-    the options); 0 keeps a table for ever. A running cimbus prunes by itself every
-    [store] prune_every seconds."""
+    """Delete rows older than the retention (the configuration's audit_days, outbox_days,
+    dedupe_days in its store section, or the options); 0 keeps a table for ever. A running
+    cimbus prunes by itself every prune_every seconds."""
     from routing.store import Retention
 
     cfg, store = open_store(config)

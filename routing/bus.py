@@ -735,26 +735,27 @@ class Bus:
         self.stop()
 
     # ------------------------------------------------------------------ dead letters
-    def replay_dead_letter(self, dl_id: int) -> int:
-        """Put a dead letter back into the outbox (after the cause was fixed); REL-2."""
-        dl = self.store.get_dead_letter(dl_id)
-        if dl is None:
-            raise KeyError(dl_id)
-        item = self.store.enqueue(
-            OutboxItem(
-                target=dl.target or "unknown",
-                transport=dl.transport or "embedded",
-                address=dl.address or "",
-                message_id=dl.message_id,
-                correlation_id=None,
-                verb=(dl.headers or {}).get("verb", ""),
-                noun=(dl.headers or {}).get("noun", ""),
-                payload=dl.payload,
-                headers=dict(dl.headers or {}),
-                max_attempts=self.config.bus.max_attempts,
+    def replay_dead_letter(self, dl_id: int, *, again: bool = False) -> int:
+        """Put a dead letter back into the outbox (after the cause was fixed); REL-2.
+        Marking it replayed and queueing its message are one transaction, so it is queued
+        once: a second replay raises ``AlreadyReplayed`` (``again``: queue it once more on
+        purpose). KeyError for an unknown id. Returns the new outbox entry's id."""
+        with self.store.transaction():
+            dl = self.store.take_for_replay(dl_id, again=again)
+            item = self.store.enqueue(
+                OutboxItem(
+                    target=dl.target or "unknown",
+                    transport=dl.transport or "embedded",
+                    address=dl.address or "",
+                    message_id=dl.message_id,
+                    correlation_id=None,
+                    verb=(dl.headers or {}).get("verb", ""),
+                    noun=(dl.headers or {}).get("noun", ""),
+                    payload=dl.payload,
+                    headers=dict(dl.headers or {}),
+                    max_attempts=self.config.bus.max_attempts,
+                )
             )
-        )
-        self.store.mark_replayed(dl_id)
         self._kick.set()
         return item
 

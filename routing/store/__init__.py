@@ -33,6 +33,7 @@ SQLAlchemy 2 and alembic only: nothing here imports a transport, a simulator or 
 docs/store.md describes the tables, the outbox semantics and how to add a migration.
 """
 
+from ._deadletters import AlreadyReplayed
 from ._retention import Retention
 from ._smt import UsagePoint
 from .records import (
@@ -49,6 +50,7 @@ from .store import DEFAULT_URL, Store, StoreUnavailable, unavailable
 
 __all__ = [
     "DEFAULT_URL",
+    "AlreadyReplayed",
     "AuditEntry",
     "AuditRecord",
     "Correlation",

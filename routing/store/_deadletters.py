@@ -5,12 +5,25 @@ still to do."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from ._base import StoreBase
 from ._types import utcnow
 from .models import DeadLetterRow
 from .records import DeadLetter, DeadLetterRecord
+
+
+class AlreadyReplayed(Exception):
+    """The dead letter was put back into the outbox before (REL-2): replaying it again
+    would queue its message a second time."""
+
+    def __init__(self, dl_id: int, replayed_at: datetime) -> None:
+        super().__init__(
+            f"dead letter {dl_id} was replayed already, at {replayed_at:%Y-%m-%d %H:%M:%S}"
+        )
+        self.dl_id, self.replayed_at = dl_id, replayed_at
 
 
 class DeadLetterMixin(StoreBase):
@@ -53,6 +66,21 @@ class DeadLetterMixin(StoreBase):
         with self._session(read=True) as s:
             row = s.get(DeadLetterRow, dl_id)
             return _dead_letter_record(row) if row is not None else None
+
+    def take_for_replay(self, dl_id: int, *, again: bool = False) -> DeadLetterRecord:
+        """Lock the dead letter and mark it replayed, in the caller's ``transaction()`` (the
+        bus enqueues its message in the same one, so a replay happens once or not at all,
+        also when two operators replay at the same moment). KeyError if unknown;
+        :class:`AlreadyReplayed` if it was replayed before, unless ``again``."""
+        with self._session() as s:
+            row = s.get(DeadLetterRow, dl_id, with_for_update=True)
+            if row is None:
+                raise KeyError(dl_id)
+            if row.replayed_at is not None and not again:
+                raise AlreadyReplayed(dl_id, row.replayed_at)
+            row.replayed_at = utcnow()
+            s.flush()
+            return _dead_letter_record(row)
 
     def mark_replayed(self, dl_id: int) -> None:
         """Record that the dead letter was put back into the outbox (KeyError if unknown)."""
