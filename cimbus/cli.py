@@ -274,6 +274,10 @@ def serve(
     if host is not None:
         soap = dataclasses.replace(soap, host=host)
     cfg = dataclasses.replace(cfg, soap=soap)
+    problem = _cannot_listen(soap.host, soap.port)
+    if problem:  # before anything starts: one line, not a uvicorn error among the log lines
+        typer.echo(f"error: cannot serve SOAP on {soap.host}:{soap.port}: {problem}", err=True)
+        raise typer.Exit(2)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -306,6 +310,28 @@ def serve(
         run(runtime.bus, cfg)
     finally:
         runtime.stop()
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why ``cimbus serve`` could not listen on ``host:port`` (None: it can): an empty or
+    unknown host, an address not on this machine, a port in use or not allowed."""
+    import socket
+
+    if not host.strip():
+        return "the host is empty: give an address (0.0.0.0 listens on every interface)"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"unknown host {host!r} ({exc.strerror})"
+    family, kind, proto, _name, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        hint = " (another process listens there: choose another --port)" if exc.errno == 98 else ""
+        return f"{exc.strerror or exc}{hint}"
+    return None
 
 
 def _terminate(signum: int, _frame: object) -> None:

@@ -101,3 +101,37 @@ def test_rabbitmq_down_is_said_once_per_connection_and_sigterm_still_stops(
     names = [line.split(" cimbus.amqp: ", 1)[1].split(":", 1)[0] for line in refused]
     assert len(names) == len(set(names)), refused  # one line per connection, not per attempt
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    "argv, text",
+    [
+        (["--port", "PORT"], "Address already in use (another process listens there"),
+        (["--host", ""], "the host is empty: give an address (0.0.0.0 listens"),
+        (["--host", "no.such.host.invalid"], "unknown host 'no.such.host.invalid'"),
+    ],
+    ids=["port in use", "empty host", "unknown host"],
+)
+def test_serve_that_cannot_listen_says_why_in_one_line(tmp_path: Path, argv, text) -> None:
+    config = tmp_path / "cimbus.toml"
+    config.write_text(f'[store]\nurl = "sqlite:///{tmp_path}/cimbus.db"\n')
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CIMBUS_")}
+        done = subprocess.run(
+            [sys.executable, "-m", "cimbus.cli", "serve", "--config", str(config)]
+            + [port if a == "PORT" else a for a in argv]
+            + ([] if "--port" in argv else ["--port", port]),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: cannot serve SOAP on "), done.stderr
+    assert text in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "cimbus.db").exists()  # nothing started
