@@ -22,6 +22,7 @@ from typing import Any
 from endpoints.embedded import EmbeddedBroker, EmbeddedTransport
 from routing.bus import Bus
 from routing.config import Config
+from routing.errors import ConfigError
 from routing.services import SmtService
 
 log = logging.getLogger("cimbus")
@@ -73,9 +74,7 @@ class Runtime:
         self._started = []
         try:
             self.bus.start()
-            registry = self.config.smt.registry_path(self.config.source)
-            if self.smt is not None and registry is not None:
-                self.smt.load_registry(registry)
+            self._load_registry()
             for t in self.transports:
                 self._started.append(t)
                 t.start()
@@ -84,6 +83,29 @@ class Runtime:
             raise
         self._running = True
         return self
+
+    def _load_registry(self) -> None:
+        """Upsert ``[smt] registry`` (when set and the service is enabled). Config.check made
+        sure the file was there and readable when the configuration was read; a file gone or
+        unreadable since, or one whose entries are wrong, is a ConfigError naming the
+        configuration (never an OSError or UnicodeDecodeError from deep in the loader)."""
+        registry = self.config.smt.registry_path(self.config.source)
+        if self.smt is None or registry is None:
+            return
+        where = self.config.source
+        try:
+            self.smt.load_registry(registry)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        except OSError as exc:
+            if exc.filename is None:  # not opening the file: something else's failure
+                raise
+            reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+            raise ConfigError(
+                f"{where}: [smt] registry {registry} cannot be read: {reason}"
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where}: [smt] registry {registry} is not UTF-8 text") from None
 
     def stop(self) -> None:
         """Stop the transports (last started first), then the bus (outbox thread, delivered

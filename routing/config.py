@@ -18,13 +18,19 @@ Unknown keys, wrong types and impossible values are :class:`~routing.errors.Conf
 naming the file, the section and the key (or the environment variable the value came from).
 Broker and store URLs are parsed whole at start-up (scheme, host, port 1-65535; the store's by
 SQLAlchemy), and numbers that go into protocol fields are bounded by them, so a mistake is one
-line here and not a transport thread failing later; a password is never shown (``***``).
+line here and not a transport thread failing later; a password is never shown (``***``). Every
+other number is finite (TOML has ``nan`` and ``inf``) and within what the code using it takes
+(:meth:`Config._check_numbers`); a file that cannot be read, an ``[smt] registry`` that is not
+there and a ``soap`` system's address that is no http(s) URL are refused here too.
 docs/configuration.md documents every key.
 """
 
 from __future__ import annotations
 
+import codecs
+import math
 import os
+import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -32,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cim_models.safexml import LIBXML2_MAX_DEPTH
 
 from .envelope import EVENT_VERBS, REQUEST_VERBS
 from .errors import ConfigError
@@ -201,6 +209,19 @@ ENV_KEYS = {
 #: the largest value of a 16-bit protocol field: AMQP 0-9-1 basic.qos prefetch-count (a
 #: short), MQTT 5 Receive Maximum (a two-byte integer), a TCP port
 UINT16_MAX = 65535
+#: the longest retention, window or wait a key takes: 100 years (``[store] audit_days`` and the
+#: others: a cut-off further back than year 1 cannot be computed; ``cimbus store prune`` takes
+#: the same at most)
+MAX_DAYS = 36500
+#: the longest wait in seconds (100 years, and what a thread can wait for on this platform:
+#: threading.TIMEOUT_MAX)
+MAX_SECONDS = min(MAX_DAYS * 86400.0, threading.TIMEOUT_MAX)
+#: the most delivery attempts: the retry delay doubles per attempt (retry_base * 2**(n-1)),
+#: a number that no longer fits a float after 1,024 doublings
+MAX_ATTEMPTS = 1000
+SECONDS = f"a positive number of seconds, at most {MAX_SECONDS:.0f} (100 years)"
+#: the bytes of a registry file's start read to tell text from something else
+SNIFF_BYTES = 64 * 1024
 
 
 def masked(url: str) -> str:
@@ -233,19 +254,21 @@ class Config:
     def load(
         cls, path: str | Path | None = None, *, env: Mapping[str, str] | None = None
     ) -> Config:
-        """Read ``path`` (or $CIMBUS_CONFIG, or nothing), apply environment overrides, check."""
+        """Read ``path`` (or $CIMBUS_CONFIG, or nothing), apply environment overrides, check.
+        A file that cannot be read (missing, a directory, no permission, not UTF-8 text) is a
+        ConfigError naming it (and $CIMBUS_CONFIG when the name came from there)."""
         env = os.environ if env is None else env
+        from_env = not path and bool(env.get("CIMBUS_CONFIG"))
         path = path or env.get("CIMBUS_CONFIG") or None
         data: dict[str, Any] = {}
         source = "<defaults>"
         if path is not None:
             p = Path(path)
             source = str(p)
+            named = f"configuration file {p}" + (" (environment CIMBUS_CONFIG)" if from_env else "")
+            text = _read_text(p, named, "TOML files are UTF-8")
             try:
-                with open(p, "rb") as fh:
-                    data = tomllib.load(fh)
-            except FileNotFoundError:
-                raise ConfigError(f"configuration file {p} does not exist") from None
+                data = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{p}: not valid TOML: {exc}") from None
         return cls.from_mapping(data, env=env, source=source)
@@ -277,6 +300,7 @@ class Config:
             )
         try:
             bus = _section(BusConfig, data.get("bus"), source, "bus")
+            _check_timeouts(bus, data.get("routes"), source)
             cfg = cls(
                 bus=bus,
                 store=_section(StoreConfig, data.get("store"), source, "store"),
@@ -332,31 +356,34 @@ class Config:
     def check(self) -> None:
         """Cross-field checks with clear messages (BUS-8)."""
         where = self.source
+        self._check_numbers()
         if self.store.payload_policy not in ("all", "failed", "none"):
             raise ConfigError(f"{where}: [store] payload_policy must be all, failed or none")
-        for key in ("audit_days", "outbox_days", "dedupe_days"):
-            if getattr(self.store, key) < 0:
-                raise ConfigError(f"{where}: [store] {key} must be 0 (keep for ever) or more")
         if self.store.wal_checkpoint not in ("background", "commit"):
             raise ConfigError(f"{where}: [store] wal_checkpoint must be background or commit")
-        if self.store.prune_every <= 0:
-            raise ConfigError(f"{where}: [store] prune_every must be a positive number of seconds")
         self._check_store_url()
+        if not self.soap.host.strip():
+            raise ConfigError(
+                f"{self.origin('soap', 'host')} is empty: name the address to listen on "
+                "(127.0.0.1, the default, for this machine only; 0.0.0.0 for every interface, "
+                "if that is meant)"
+            )
         if not 0 < self.soap.port <= UINT16_MAX:
             raise ConfigError(f"{self.origin('soap', 'port')} {self.soap.port} is not a TCP port")
-        if self.soap.workers < 1:
-            raise ConfigError(f"{where}: [soap] workers must be at least 1")
         if self.soap.workers > 1 and self.mqtt.enabled:
             # every worker process builds the whole runtime, MQTT included: they would all
             # open the inbound session with the same client id and take it from each other
+            mqtt = (
+                "environment CIMBUS_MQTT_URL"
+                if "CIMBUS_MQTT_URL" in self.env_overrides
+                else "[mqtt] enabled"
+            )
             raise ConfigError(
-                f"{where}: [soap] workers = {self.soap.workers} with [mqtt] enabled: every "
+                f"{self.origin('soap', 'workers')} = {self.soap.workers} with {mqtt}: every "
                 f"worker process would open the MQTT inbound session as client "
                 f"{self.mqtt.client_id!r} and take it over from the others; run MQTT in one "
                 "process (workers = 1) and scale out with AMQP (docs/operations.md)"
             )
-        if self.bus.embedded_consumers < 1:
-            raise ConfigError(f"{where}: [bus] embedded_consumers must be at least 1")
         self._check_broker_url("amqp", ("amqp", "amqps"))
         self._check_broker_url("mqtt", ("mqtt", "mqtts", "tcp"))
         if self.mqtt.qos not in (1, 2):
@@ -381,8 +408,6 @@ class Config:
             )
         if self.mqtt.consumers < 1:
             raise ConfigError(f"{where}: [mqtt] consumers must be at least 1")
-        if self.bus.max_attempts < 1 or self.bus.retry_base <= 0:
-            raise ConfigError(f"{where}: [bus] max_attempts and retry_base must be positive")
         self._check_smt()
         enabled = {"embedded", "local", "soap"}
         if self.amqp.enabled:
@@ -395,6 +420,111 @@ class Config:
                     f"{where}: system {system.name!r} uses transport {system.transport!r}, which is not "
                     f"enabled (set [{system.transport}] enabled = true or CIMBUS_{system.transport.upper()}_URL)"
                 )
+            if system.transport == "soap":
+                self._check_soap_address(system.name, system.address)
+        for route in self.routes.routes:
+            if not (_finite(route.timeout) and 0 < route.timeout <= MAX_SECONDS):
+                whence = "" if route.source == "*" else f" from {route.source!r}"
+                raise ConfigError(
+                    f"{where}: route '{route.verb} {route.noun}'{whence}: timeout must be "
+                    f"{SECONDS}, not {_shown(route.timeout)}"
+                )
+
+    def _check_numbers(self) -> None:
+        """Every number of the sections within what the code using it can take: finite (TOML
+        has ``nan`` and ``inf``), with its lower and upper bounds; one message per key, naming
+        where the value came from (the file's key or the environment variable)."""
+        bus = self.bus
+        checks: list[tuple[str, str, float, float, bool, str]] = [
+            # (section, key, low, high, low allowed, what is allowed)
+            ("bus", "default_timeout", 0, MAX_SECONDS, False, SECONDS),
+            ("bus", "outbox_poll", 0, MAX_SECONDS, False, SECONDS),
+            ("bus", "retry_base", 0, MAX_SECONDS, False, SECONDS),
+            ("bus", "retry_max", 0, MAX_SECONDS, False, SECONDS),
+            (
+                "bus",
+                "max_attempts",
+                1,
+                MAX_ATTEMPTS,
+                True,
+                f"1 to {MAX_ATTEMPTS} (the retry delay doubles per attempt)",
+            ),
+            ("bus", "max_bytes", 1, math.inf, True, "at least 1 (bytes of the largest input)"),
+            (
+                "bus",
+                "max_depth",
+                1,
+                LIBXML2_MAX_DEPTH,
+                True,
+                f"1 to {LIBXML2_MAX_DEPTH} (XML element nesting; libxml2 allows no more)",
+            ),
+            ("bus", "embedded_consumers", 1, math.inf, True, "at least 1"),
+            ("store", "max_payload_bytes", 0, math.inf, True, "0 (keep no bytes) or more"),
+            *(
+                (
+                    "store",
+                    key,
+                    0,
+                    MAX_DAYS,
+                    True,
+                    f"0 (keep for ever) or more, at most {MAX_DAYS} days (100 years)",
+                )
+                for key in ("audit_days", "outbox_days", "dedupe_days")
+            ),
+            ("store", "prune_every", 0, MAX_SECONDS, False, SECONDS),
+            ("soap", "workers", 1, math.inf, True, "at least 1"),
+            ("smt", "timeout", 0, MAX_SECONDS, False, SECONDS),
+            (
+                "smt",
+                "window_hours",
+                0,
+                MAX_DAYS * 24,
+                False,
+                f"positive, a number of hours up to {MAX_DAYS * 24} (100 years)",
+            ),
+            *(
+                ("smt", key, 0, math.inf, True, "0 (unlimited) or more")
+                for key in ("reads_per_day", "pings_per_day")
+            ),
+        ]
+        for section, key, low, high, low_ok, allowed in checks:
+            value = getattr(getattr(self, section), key)
+            above = value >= low if low_ok else value > low
+            if not (_finite(value) and above and value <= high):
+                raise ConfigError(
+                    f"{self.origin(section, key)} must be {allowed}, not {_shown(value)}"
+                )
+        if bus.retry_max < bus.retry_base:
+            raise ConfigError(
+                f"{self.source}: [bus] retry_max = {_shown(bus.retry_max)} is less than "
+                f"retry_base = {_shown(bus.retry_base)}: the retry delay starts at retry_base "
+                "and doubles up to retry_max"
+            )
+
+    def _check_soap_address(self, name: str, address: str) -> None:
+        """A ``soap`` system's address is an http(s) URL with a host (endpoints/soap/outbound.py
+        resolve(): the folder of the system's services, ``http://host:port/ws``, to which the
+        IEC service name is appended, or a service's own URL, used as is)."""
+        named = f"{self.source}: [systems.{name}] address {masked(address)!r}"
+        use = (
+            "use the folder of its services (http://HOST:PORT/ws) or a service's URL "
+            "(https://HOST/cim/ReplyEndDeviceControls)"
+        )
+        try:
+            parts = urlsplit(address)
+        except ValueError as exc:  # an unclosed [IPv6 bracket
+            raise ConfigError(f"{named} is not a URL ({exc}): {use}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{named} is not an http(s) URL: {use}")
+        if any(c.isspace() for c in parts.hostname):
+            raise ConfigError(f"{named}: host {parts.hostname!r} has white space in it")
+        _check_port(parts, named)
+        import httpx  # what will send to it: a host it cannot take never works
+
+        try:
+            httpx.URL(address)
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"{named} is not a URL ({exc}): {use}") from None
 
     def _check_broker_url(self, section: str, schemes: tuple[str, ...]) -> None:
         """``[amqp] url`` / ``[mqtt] url`` parsed whole: one of ``schemes``, a host, a port of
@@ -438,14 +568,36 @@ class Config:
         except NoSuchModuleError:
             raise ConfigError(f"{named}: unknown driver {u.drivername!r}; {use}") from None
 
+    def _check_registry(self) -> None:
+        """``[smt] registry``, when set (and the service enabled), names a readable .toml or
+        .csv file of UTF-8 text: the runtime loads it at start-up, and a mistake found only then
+        would stop ``cimbus serve`` after every other check passed. Its entries are checked
+        when it is loaded (routing/services/smt/registry.py)."""
+        path = self.smt.registry_path(self.source)
+        if path is None or not self.smt.enabled:
+            return
+        named = f"{self.source}: [smt] registry {path}"
+        if path != Path(self.smt.registry):
+            named += f" ({self.smt.registry!r}, relative to the configuration file)"
+        if path.suffix.lower() not in (".toml", ".csv"):
+            raise ConfigError(f"{named}: use a .toml or .csv file")
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except OSError as exc:
+            raise _read_error(exc, named) from None
+        try:
+            codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+            if b"\0" in head:  # UTF-16 without a byte-order mark, or a binary file
+                raise UnicodeDecodeError("utf-8", head, head.index(b"\0"), len(head), "NUL")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{named} is not UTF-8 text (byte {exc.start} is {head[exc.start]:#04x})"
+            ) from None
+
     def _check_smt(self) -> None:
         where, smt = self.source, self.smt
-        if smt.timeout <= 0 or smt.window_hours <= 0:
-            raise ConfigError(f"{where}: [smt] timeout and window_hours must be positive")
-        if smt.reads_per_day < 0 or smt.pings_per_day < 0:
-            raise ConfigError(
-                f"{where}: [smt] reads_per_day and pings_per_day must be 0 (unlimited) or more"
-            )
+        self._check_registry()
         served = [
             s.name
             for s in self.routes.systems.values()
@@ -473,6 +625,41 @@ class Config:
             )
 
 
+def _read_error(exc: OSError, named: str) -> ConfigError:
+    """What an unreadable file is, in words, for a message starting with ``named``."""
+    if isinstance(exc, FileNotFoundError):
+        return ConfigError(f"{named} does not exist")
+    if isinstance(exc, IsADirectoryError):
+        return ConfigError(f"{named} is a directory, not a file")
+    if isinstance(exc, PermissionError):
+        return ConfigError(f"{named} cannot be read: permission denied")
+    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    return ConfigError(f"{named} cannot be read: {reason}")
+
+
+def _read_text(path: Path, named: str, hint: str) -> str:
+    """The UTF-8 text of ``path`` (a UTF-8 byte-order mark is allowed), or a ConfigError:
+    ``named`` does not exist, is a directory, cannot be read, is not UTF-8 text (``hint``)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _read_error(exc, named) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{named} is not UTF-8 text ({hint}; byte {exc.start} is {raw[exc.start]:#04x})"
+        ) from None
+
+
+def _finite(value: float) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _shown(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _check_port(parts: Any, named: str) -> None:
     """The port of a split URL, when it has one, is 1-65535."""
     try:
@@ -481,6 +668,30 @@ def _check_port(parts: Any, named: str) -> None:
         port = -1
     if port is not None and not 0 < port <= UINT16_MAX:
         raise ConfigError(f"{named}: the port must be a whole number from 1 to 65535")
+
+
+def _check_timeouts(bus: BusConfig, routes: Any, source: str) -> None:
+    """``[bus] default_timeout`` and each ``[[routes]]`` timeout, before the route table takes
+    them (it gives a route without one the default, and would turn a string into a float or
+    fail on it): a number of seconds, positive, finite, at most :data:`MAX_SECONDS`."""
+    value = bus.default_timeout
+    if not (_finite(value) and 0 < value <= MAX_SECONDS):
+        raise ConfigError(f"{source}: [bus] default_timeout must be {SECONDS}, not {_shown(value)}")
+    if not isinstance(routes, list):
+        return  # not a list of tables: the route table says so
+    for i, spec in enumerate(routes):
+        if not isinstance(spec, Mapping) or "timeout" not in spec:
+            continue
+        value = spec["timeout"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(
+                f"{source}: routes[{i}] timeout must be {SECONDS}, not "
+                f"{type(value).__name__} {value!r}"
+            )
+        if not (_finite(value) and 0 < value <= MAX_SECONDS):
+            raise ConfigError(
+                f"{source}: routes[{i}] timeout must be {SECONDS}, not {_shown(value)}"
+            )
 
 
 def _amqp_section(raw: Any, source: str) -> AmqpConfig:
@@ -508,7 +719,12 @@ def _section(cls: type, raw: Any, source: str, name: str) -> Any:
     for key, value in raw.items():
         expected = type(getattr(defaults, key))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # a whole number of 309 digits or more
+                raise ConfigError(
+                    f"{source}: [{name}] {key} is too large a number (more than 308 digits)"
+                ) from None
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(
                 f"{source}: [{name}] {key} must be {expected.__name__}, got {type(value).__name__} {value!r}"

@@ -9,6 +9,7 @@ import pytest
 
 from cimbus.runtime import Runtime
 from routing.config import Config
+from routing.errors import ConfigError
 
 
 def _amqp(runtime: Runtime):
@@ -122,3 +123,71 @@ def test_a_failed_or_interrupted_start_stops_what_it_started(
     assert not alive  # the bus's threads (outbox, WAL checkpoints) stopped
     runtime.stop()  # a second stop is harmless
     runtime.bus.store.close()
+
+
+def _smt_config(tmp_path: Path, registry: Path) -> Config:
+    config = tmp_path / "cimbus.toml"
+    config.write_text(
+        f'[store]\nurl = "sqlite:///{tmp_path}/r.db"\n[smt]\nregistry = "{registry.name}"\n'
+    )
+    return Config.load(config, env={})
+
+
+def _nothing_runs(runtime: Runtime) -> None:
+    worker = runtime.bus.worker_id
+    assert not [t.name for t in threading.enumerate() if worker in t.name]
+    runtime.bus.store.close()
+
+
+def test_a_registry_gone_since_the_configuration_was_read_is_a_config_error(
+    tmp_path: Path,
+) -> None:
+    """Config.check refuses a missing ``[smt] registry`` when the configuration is read; one
+    removed before start-up is a ConfigError naming the configuration file and the registry,
+    and what start() had started is stopped."""
+    registry = tmp_path / "usage_points.csv"
+    registry.write_text("esiid\n10443720001234567\n")
+    cfg = _smt_config(tmp_path, registry)
+    registry.unlink()
+    runtime = Runtime(cfg)
+    with pytest.raises(ConfigError) as info:
+        runtime.start()
+    message = str(info.value)
+    assert message.startswith(f"{cfg.source}: [smt] registry {registry}"), message
+    assert "does not exist" in message
+    _nothing_runs(runtime)
+
+
+def test_a_registry_that_cannot_be_read_at_start_up_is_a_config_error(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """An OSError opening the registry (permissions changed since the configuration was read)
+    is a ConfigError too, not a traceback from deep in the loader."""
+    from routing.services import SmtService
+
+    registry = tmp_path / "usage_points.csv"
+    registry.write_text("esiid\n10443720001234567\n")
+    cfg = _smt_config(tmp_path, registry)
+
+    def denied(self, path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(SmtService, "load_registry", denied)
+    runtime = Runtime(cfg)
+    with pytest.raises(ConfigError) as info:
+        runtime.start()
+    assert str(info.value) == (
+        f"{cfg.source}: [smt] registry {registry} cannot be read: permission denied"
+    )
+    _nothing_runs(runtime)
+
+
+def test_the_registry_is_loaded_at_start_up(tmp_path: Path) -> None:
+    registry = tmp_path / "usage_points.csv"
+    registry.write_text("esiid,ror\n10443720001234567,REP\n")
+    runtime = Runtime(_smt_config(tmp_path, registry)).start()
+    try:
+        assert runtime.bus.store.usage_point("10443720001234567").ror == "REP"
+    finally:
+        runtime.stop()
+        runtime.bus.store.close()
