@@ -492,7 +492,9 @@ def store_prune(
 
 def main() -> None:
     """Console-script entry point. A store that cannot be opened (BUS-9) is a one-line error
-    and exit 1, not a traceback, whichever sub-command met it."""
+    and exit 1, a configuration error met after loading one and exit 2, not a traceback,
+    whichever sub-command met it."""
+    from routing.errors import ConfigError
     from routing.store import StoreUnavailable
 
     try:
@@ -502,6 +504,9 @@ def main() -> None:
     except StoreUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except ConfigError as exc:  # met after loading (e.g. a registry file gone at start-up)
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

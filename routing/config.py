@@ -30,6 +30,7 @@ from __future__ import annotations
 import codecs
 import math
 import os
+import re
 import threading
 import tomllib
 from collections.abc import Mapping
@@ -422,6 +423,8 @@ class Config:
                 )
             if system.transport == "soap":
                 self._check_soap_address(system.name, system.address)
+        if self.soap.public_url:
+            self._check_public_url()
         for route in self.routes.routes:
             if not (_finite(route.timeout) and 0 < route.timeout <= MAX_SECONDS):
                 whence = "" if route.source == "*" else f" from {route.source!r}"
@@ -516,15 +519,29 @@ class Config:
             raise ConfigError(f"{named} is not a URL ({exc}): {use}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"{named} is not an http(s) URL: {use}")
-        if any(c.isspace() for c in parts.hostname):
-            raise ConfigError(f"{named}: host {parts.hostname!r} has white space in it")
+        if not _HOST.fullmatch(parts.hostname):
+            raise ConfigError(f"{named}: host {parts.hostname!r} is not a host name or address")
         _check_port(parts, named)
-        import httpx  # what will send to it: a host it cannot take never works
 
+    def _check_public_url(self) -> None:
+        """``[soap] public_url``: the base URL written into every WSDL and listing (behind a
+        proxy): an http(s) URL with a host, without a query or fragment."""
+        url = self.soap.public_url
+        named = f"{self.source}: [soap] public_url {url!r}"
         try:
-            httpx.URL(address)
-        except httpx.InvalidURL as exc:
-            raise ConfigError(f"{named} is not a URL ({exc}): {use}") from None
+            parts = urlsplit(url)
+        except ValueError as exc:
+            raise ConfigError(f"{named} is not a URL ({exc})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"{named} is not an http(s) URL: give the address callers use, e.g. "
+                "https://cimbus.example.com (WSDLs then point there)"
+            )
+        if not _HOST.fullmatch(parts.hostname):
+            raise ConfigError(f"{named}: host {parts.hostname!r} is not a host name or address")
+        if parts.query or parts.fragment:
+            raise ConfigError(f"{named}: a base URL has no query or fragment")
+        _check_port(parts, named)
 
     def _check_broker_url(self, section: str, schemes: tuple[str, ...]) -> None:
         """``[amqp] url`` / ``[mqtt] url`` parsed whole: one of ``schemes``, a host, a port of
@@ -623,6 +640,11 @@ class Config:
                 f"{where}: [smt] headend {smt.headend!r} must name a configured, non-local system "
                 f"(known: {', '.join(sorted(self.routes.systems)) or 'none'})"
             )
+
+
+#: what a URL's host may be: a DNS name (letters, digits, '-', '.', '_'), an IPv4 address or
+#: the inside of an IPv6 literal (hex digits, ':', '.', a '%zone')
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?")
 
 
 def _read_error(exc: OSError, named: str) -> ConfigError:

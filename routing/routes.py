@@ -234,47 +234,42 @@ class RouteTable:
         """Build from the parsed TOML (keys ``systems``, ``routes``, ``subscriptions``); routes
         without a timeout get ``default_timeout`` ([bus] default_timeout)."""
         systems: dict[str, System] = {}
-        for name, spec in (data.get("systems") or {}).items():
-            spec = dict(spec or {})
-            _only(
-                spec, {"transport", "address", "description", "organizations"}, f"system {name!r}"
-            )
+        for name, spec in _tables(data.get("systems"), "[systems]").items():
+            where = f"system {name!r}"
+            _only(spec, {"transport", "address", "description", "organizations"}, where)
             systems[name] = System(
                 name=name,
-                transport=spec.get("transport", "embedded"),
-                address=spec.get("address", ""),
-                description=spec.get("description", ""),
-                organizations=tuple(spec.get("organizations", ())),
+                transport=_text(spec, "transport", where, "embedded"),
+                address=_text(spec, "address", where, ""),
+                description=_text(spec, "description", where, ""),
+                organizations=_texts(spec, "organizations", where),
             )
         routes = []
-        for i, spec in enumerate(data.get("routes") or []):
+        for i, spec in enumerate(_array(data.get("routes"), "routes")):
             where = f"routes[{i}]"
             _only(spec, {"verb", "noun", "target", "mode", "timeout", "source"}, where)
             _need(spec, ("verb", "noun", "target"), where)
             routes.append(
                 Route(
-                    verb=spec["verb"],
-                    noun=spec["noun"],
-                    target=spec["target"],
-                    mode=spec.get("mode", "sync"),
+                    verb=_text(spec, "verb", where),
+                    noun=_text(spec, "noun", where),
+                    target=_text(spec, "target", where),
+                    mode=_text(spec, "mode", where, "sync"),
                     timeout=float(spec.get("timeout", default_timeout)),
-                    source=spec.get("source", ANY),
+                    source=_text(spec, "source", where, ANY),
                 )
             )
         subs = []
-        for i, spec in enumerate(data.get("subscriptions") or []):
+        for i, spec in enumerate(_array(data.get("subscriptions"), "subscriptions")):
             where = f"subscriptions[{i}]"
             _only(spec, {"verb", "noun", "subscribers", "source"}, where)
             _need(spec, ("verb", "noun", "subscribers"), where)
-            subscribers = spec["subscribers"]
-            if isinstance(subscribers, str):
-                subscribers = [subscribers]
             subs.append(
                 Subscription(
-                    verb=spec["verb"],
-                    noun=spec["noun"],
-                    subscribers=tuple(subscribers),
-                    source=spec.get("source", ANY),
+                    verb=_text(spec, "verb", where),
+                    noun=_text(spec, "noun", where),
+                    subscribers=_texts(spec, "subscribers", where),  # one name or a list
+                    source=_text(spec, "source", where, ANY),
                 )
             )
         return cls(systems=systems, routes=routes, subscriptions=subs)
@@ -283,6 +278,51 @@ class RouteTable:
 def _fmt(key: tuple[str, str, str]) -> str:
     verb, noun, source = key
     return f"'{verb} {noun}'" + (f" from {source!r}" if source != ANY else "")
+
+
+def _tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    """``[systems.NAME]`` sections: a table of tables (TOML shapes checked, so a wrong one
+    is a ConfigError naming it, never an AttributeError)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table of [systems.NAME] sections, not {value!r}")
+    out = {}
+    for name, spec in value.items():
+        if spec is None:
+            spec = {}
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"[systems.{name}] must be a table (transport = ..., address = ...)")
+        out[str(name)] = dict(spec)
+    return out
+
+
+def _array(value: Any, name: str) -> list[dict[str, Any]]:
+    """``[[routes]]`` / ``[[subscriptions]]``: an array of tables."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ConfigError(
+            f"{name} must be an array of tables, written [[{name}]] (one block per entry), "
+            f"not {type(value).__name__}"
+        )
+    return [dict(v) for v in value]
+
+
+def _text(spec: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = spec.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string, not {value!r}")
+    return value
+
+
+def _texts(spec: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = spec.get(key, ())
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a name or a list of names, not {value!r}")
+    return tuple(value)
 
 
 def _only(spec: Mapping[str, Any], allowed: set[str], where: str) -> None:

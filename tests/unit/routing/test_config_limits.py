@@ -195,7 +195,8 @@ def test_soap_addresses_that_work_pass(address: str) -> None:
         ("http://[::1/ws", "is not a URL"),
         ("http://cis.example:99999/ws", "the port must be a whole number from 1 to 65535"),
         ("http://cis.example:x/ws", "the port must be a whole number from 1 to 65535"),
-        ("http://cis example/ws", "has white space in it"),
+        ("http://cis example/ws", "is not a host name or address"),
+        ("http://cis<x>.example/ws", "is not a host name or address"),
         ("https://u:secret@/ws", "is not an http(s) URL"),
     ],
 )
@@ -263,3 +264,38 @@ def test_a_readable_registry_passes(tmp_path: Path) -> None:
     (tmp_path / "cimbus.toml").write_text("[smt]\nregistry = 'reg.csv'\n")
     cfg = Config.load(tmp_path / "cimbus.toml", env={})
     assert cfg.smt.registry_path(cfg.source) == tmp_path / "reg.csv"
+
+
+# ---------------------------------------------------------------------------- shapes, public_url
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("systems = 5\n", "[systems] must be a table of [systems.NAME] sections"),
+        ("[systems]\nHES = 'embedded'\n", "[systems.HES] must be a table"),
+        ("[routes]\nverb = 'get'\n", "routes must be an array of tables, written [[routes]]"),
+        ("subscriptions = ['MDMS']\n", "subscriptions must be an array of tables"),
+        ("[systems.HES]\ntransport = 5\n", "system 'HES': transport must be a string, not 5"),
+        (
+            "[systems.HES]\norganizations = 'ORG'\n[systems.X]\norganizations = [1]\n",
+            "system 'X': organizations must be a name or a list of names, not [1]",
+        ),
+        (
+            "[systems.MDMS]\n[[subscriptions]]\nverb = 'created'\nnoun = 'MeterReadings'\n"
+            "subscribers = [1, 2]\n",
+            "subscriptions[0]: subscribers must be a name or a list of names",
+        ),
+        ("[soap]\npublic_url = 'not a url'\n", "[soap] public_url 'not a url' is not an http(s)"),
+        ("[soap]\npublic_url = 'https://x.example/?a=1'\n", "has no query or fragment"),
+        ("[soap]\npublic_url = 'https://x.example:0'\n", "the port must be a whole number"),
+    ],
+)
+def test_wrong_shapes_and_public_urls_are_named(tmp_path: Path, text: str, fragment: str) -> None:
+    message = _refused(tmp_path, text)
+    assert fragment in message, message
+
+
+def test_a_public_url_callers_use_passes(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text("[soap]\npublic_url = 'https://cimbus.example.com/base'\n")
+    assert Config.load(tmp_path / "c.toml").soap.public_url == "https://cimbus.example.com/base"
