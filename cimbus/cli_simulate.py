@@ -7,10 +7,15 @@ installed; with ``amqp`` / ``mqtt`` it attaches to a deployed cimbus's broker. I
 (status, journal, fault knobs, clock, plus its own routes) is served on ``--port``.
 ``--stats`` loads the population, prints start-up time and memory, and exits (the ``load``
 profile has 100,000 meters).
+
+Options are checked before anything starts, each wrong one a single ``error:`` line and exit
+2: ``--url`` only with amqp / mqtt (checked whole, its password hidden), ``--config`` only with
+embedded, a non-empty ``--system``, a finite ``--speed`` of 0.001 to :data:`MAX_SPEED`.
 """
 
 from __future__ import annotations
 
+import math
 import resource
 import sys
 import time
@@ -21,6 +26,9 @@ import typer
 from simulators import SIMULATORS
 
 from .cli_common import load_config
+
+#: the fastest simulated clock (simulated seconds per real second): a simulated day per second
+MAX_SPEED = 86_400.0
 
 simulate_app = typer.Typer(
     help="Run a simulator of a counterpart system (headend, mdms, cis, oms, dcc, crm, field).",
@@ -40,6 +48,7 @@ def _run(
     config: Path | None,
 ) -> None:
     from simulators._core import ProfileError, SimClock, connect, load_profile
+    from simulators._core.connect import masked
 
     t0 = time.perf_counter()
     try:
@@ -72,7 +81,10 @@ def _run(
     try:
         sim.attach(connect(transport, sim.system, broker=broker, url=url))
     except Exception as exc:
-        typer.echo(f"error: cannot connect the {name} simulator over {transport}: {exc}", err=True)
+        reason = str(exc).replace(url, masked(url)) if url else str(exc)
+        typer.echo(
+            f"error: cannot connect the {name} simulator over {transport}: {reason}", err=True
+        )
         if runtime is not None:
             runtime.stop()
         raise typer.Exit(1) from None
@@ -92,6 +104,43 @@ def _run(
         clock.stop()
         if runtime is not None:
             runtime.stop()
+
+
+def _checked_options(
+    transport: str, url: str | None, system: str | None, speed: float, config: Path | None
+) -> str | None:
+    """The broker URL to connect to (None for embedded), once the options are checked
+    (before anything is loaded or started); ValueError says what is wrong."""
+    from simulators._core import TRANSPORTS
+    from simulators._core.connect import broker_url
+
+    if transport not in TRANSPORTS:
+        raise ValueError(f"--transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
+    if not math.isfinite(speed) or not 0.001 <= speed <= MAX_SPEED:
+        raise ValueError(
+            f"--speed must be a number from 0.001 to {MAX_SPEED:g} (simulated seconds per real "
+            f"second), not {speed:g}"
+        )
+    if system is not None and (
+        not system or any(c.isspace() or not c.isprintable() for c in system)
+    ):
+        raise ValueError(
+            f"--system must name a bus system (without spaces or control characters), "
+            f"not {system!r}"
+        )
+    if transport == "embedded":
+        if url is not None:
+            raise ValueError(
+                "--url is for --transport amqp or mqtt: the embedded transport runs cimbus in "
+                "this process (drop --url, or add -t amqp / -t mqtt)"
+            )
+        return None
+    if config is not None:
+        raise ValueError(
+            f"--config is for --transport embedded: over {transport} the simulator attaches to "
+            "a deployed cimbus's broker (give its --url instead)"
+        )
+    return broker_url(transport, url, what="--url")  # also the default, or $CIMBUS_*_URL
 
 
 def _make_command(name: str) -> None:
@@ -117,7 +166,7 @@ def _make_command(name: str) -> None:
             8100, "--port", "-p", min=1, max=65535, help="Port of the simulator's REST API."
         ),
         speed: float = typer.Option(
-            1.0, "--speed", min=0.001, help="Simulated seconds per real second."
+            1.0, "--speed", help=f"Simulated seconds per real second (0.001 to {MAX_SPEED:g})."
         ),
         stats: bool = typer.Option(
             False, "--stats", help="Print start-up time and memory, then exit."
@@ -126,14 +175,11 @@ def _make_command(name: str) -> None:
             None, "--config", "-c", help="cimbus configuration for --transport embedded."
         ),
     ) -> None:
-        from simulators._core import TRANSPORTS
-
-        if transport not in TRANSPORTS:
-            typer.echo(
-                f"error: --transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}",
-                err=True,
-            )
-            raise typer.Exit(2)
+        try:
+            url = _checked_options(transport, url, system, speed, config)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
         _run(name, profile, transport, url, system, port, speed, stats, config)
 
     reqs = ", ".join(info.requirements)

@@ -21,9 +21,8 @@ smt_app = typer.Typer(
 
 @smt_app.command("load")
 def load(
-    file: Path = typer.Argument(
-        ..., exists=True, readable=True, help="Registry file (.toml or .csv)."
-    ),
+    # checked by load_registry (one line naming the file: missing, a directory, not UTF-8...)
+    file: Path = typer.Argument(..., help="Registry file (.toml or .csv)."),
     config: Path | None = ConfigOption,
 ) -> None:
     """Upsert every usage point of a registry file into the store."""

@@ -186,26 +186,81 @@ class Profile:
 
 # ---------------------------------------------------------------------- loading
 def load_profile(name_or_path: str | Path = "demo") -> Profile:
-    """Load ``simulators/profiles/<name>.toml`` or a TOML file path."""
+    """Load ``simulators/profiles/<name>.toml`` (a bare name) or a TOML file path."""
     path = Path(name_or_path)
-    if not path.suffix:
+    if not str(name_or_path).strip():
+        raise ProfileError(f"no profile named (known profiles: {_known_profiles()})")
+    if not path.suffix and len(path.parts) == 1:  # a name, not a path
         path = PROFILES_DIR / f"{name_or_path}.toml"
+    if path.is_dir():
+        raise ProfileError(f"profile {path} is a directory, not a TOML file")
     if not path.exists():
-        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
         raise ProfileError(
-            f"profile {name_or_path!s} not found (known profiles: {known}; or give a .toml path)"
+            f"profile {name_or_path!s} not found (known profiles: {_known_profiles()}; "
+            "or give a .toml path)"
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProfileError(f"profile {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+        if "\x00" in text:
+            raise ValueError
+    except (UnicodeDecodeError, ValueError):
+        raise ProfileError(
+            f"profile {path} is not UTF-8 text (a profile is a TOML file saved as UTF-8)"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML: {exc}") from None
     return profile_from_mapping(data, source=str(path))
 
 
-_KNOWN = {"profile", "organizations", "transformers", "meters", "customers", "generate"}
+def _known_profiles() -> str:
+    return ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
+
+
+#: the population: ``[profile]`` and ``[generate]`` tables, the other four arrays of tables
+_TABLES = ("profile", "generate")
+_ARRAYS = ("organizations", "transformers", "meters", "customers")
+_KNOWN = {*_TABLES, *_ARRAYS}
+#: the free sections, one per simulator that reads one (``Profile.section``)
+SECTIONS = ("cis", "crm", "dcc", "field", "headend", "mdms", "oms")
+#: top-level tables of a cimbus configuration file (given as a profile by mistake)
+_CIMBUS_CONFIG = {"bus", "store", "soap", "amqp", "mqtt", "systems", "routes", "smt", "audit"}
+#: the interval lengths (minutes) a meter may record, as in an SMT registry
+#: (``routing.services.smt.registry.INTERVALS``); 0 = no interval data (a legacy meter)
+INTERVALS = (1, 2, 3, 5, 10, 12, 15, 20, 30, 60)
+
+
+def _check_layout(data: Mapping[str, Any], source: str) -> None:
+    """Only known top-level sections, each of its kind (a misspelt ``[[meterz]]`` or a cimbus
+    configuration given as a profile would otherwise give an empty population)."""
+    unknown = sorted(set(data) - _KNOWN - set(SECTIONS))
+    if unknown:
+        hint = (
+            " (this looks like a cimbus configuration, not a simulator profile)"
+            if set(data) & _CIMBUS_CONFIG
+            else ""
+        )
+        raise ProfileError(
+            f"{source}: unknown section(s) {', '.join(unknown)}{hint}; a profile has "
+            f"[profile], [generate], [[{']], [['.join(_ARRAYS)}]] and the simulators' "
+            f"sections [{'], ['.join(SECTIONS)}] (docs/simulators.md)"
+        )
+    for key in (*_TABLES, *SECTIONS):
+        if key in data and not isinstance(data[key], Mapping):
+            raise ProfileError(f"{source}: {key} must be a table ([{key}])")
+    for key in _ARRAYS:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            raise ProfileError(f"{source}: {key} must be an array of tables ([[{key}]])")
 
 
 def profile_from_mapping(data: Mapping[str, Any], *, source: str = "<mapping>") -> Profile:
+    _check_layout(data, source)
     head = dict(data.get("profile", {}))
     name = str(head.pop("name", Path(source).stem))
     start = head.pop("start", None)
@@ -264,10 +319,35 @@ def _build(cls: type, raw: Mapping[str, Any], where: str) -> Any:
         raise ProfileError(
             f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(names))})"
         )
+    kinds = {f.name: f.type for f in fields(cls)}
+    for key, value in raw.items():
+        expected = _SCALARS.get(str(kinds[key]))
+        if expected is None:
+            continue
+        noun, types = expected
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            raise ProfileError(f"{where}: {key} must be {noun}, not {value!r}")
+    if cls is MeterSpec and "interval_minutes" in raw:
+        minutes = raw["interval_minutes"]
+        if minutes != 0 and minutes not in INTERVALS:
+            raise ProfileError(
+                f"{where}: interval_minutes {minutes} is not an interval a meter records: use "
+                f"one of {', '.join(map(str, INTERVALS))} (minutes), or 0 for a meter without "
+                "interval data"
+            )
     try:
         return cls(**raw)
     except TypeError as exc:
         raise ProfileError(f"{where}: {exc}") from None
+
+
+#: what a scalar field of a profile entry accepts (TOML types)
+_SCALARS: dict[str, tuple[str, tuple[type, ...]]] = {
+    "str": ("text", (str,)),
+    "bool": ("true or false", (bool,)),
+    "int": ("a whole number", (int,)),
+    "float": ("a number", (int, float)),
+}
 
 
 def _customer(raw: Mapping[str, Any], where: str) -> Customer:
@@ -297,19 +377,26 @@ def _generate(
     unknown = set(gen) - known
     if unknown:
         raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    n = int(gen.get("meters", 0))
-    prefix = str(gen.get("esiid_prefix", "10443720"))
-    mprefix = str(gen.get("meter_prefix", "AMS"))
-    feeders = max(1, int(gen.get("feeders", 1)))
-    per_feeder = max(1, int(gen.get("transformers_per_feeder", 4)))
-    rors = list(gen.get("rors", [o.id for o in orgs if o.role == "ROR"]))
+    try:
+        n = _count(gen, "meters", 0, where)
+        prefix = str(gen.get("esiid_prefix", "10443720"))
+        mprefix = str(gen.get("meter_prefix", "AMS"))
+        feeders = max(1, _count(gen, "feeders", 1, where))
+        per_feeder = max(1, _count(gen, "transformers_per_feeder", 4, where))
+        rors = [str(r) for r in _list(gen, "rors", [o.id for o in orgs if o.role == "ROR"])]
+        ihd_every = _count(gen, "han_ihd_every", 2, where)
+        np_every = _count(gen, "not_provisioned_every", 0, where)
+        ratings = [float(x) for x in _list(gen, "rated_kw", [12.0, 18.0, 24.0])]
+    except (TypeError, ValueError) as exc:
+        raise ProfileError(f"{where}: {exc}") from None
+    if not prefix.isdigit():
+        raise ProfileError(f"{where}: esiid_prefix {prefix!r} must be digits")
     if n and not rors:
         raise ProfileError(
             f"{where}: no Rep of Record to assign meters to (give rors or ROR organizations)"
         )
-    ihd_every = int(gen.get("han_ihd_every", 2))
-    np_every = int(gen.get("not_provisioned_every", 0))
-    ratings = [float(x) for x in gen.get("rated_kw", [12.0, 18.0, 24.0])]
+    if not ratings or any(not r > 0 for r in ratings):
+        raise ProfileError(f"{where}: rated_kw must list positive ratings, not {ratings!r}")
     default_prefs = {
         k: tuple(v)
         for k, v in dict(
@@ -378,7 +465,26 @@ def _generate(
     return meters, customers, transformers
 
 
+def _count(gen: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = gen.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProfileError(f"{where}: {key} must be a whole number of 0 or more, not {value!r}")
+    return value
+
+
+def _list(gen: Mapping[str, Any], key: str, default: list[Any]) -> list[Any]:
+    value = gen.get(key, default)
+    if not isinstance(value, list):
+        raise ValueError(f"{key} must be a list, not {value!r}")
+    return value
+
+
 def _check(p: Profile) -> None:
+    if not p.meters:
+        raise ProfileError(
+            f"{p.source}: the profile has no meters: list some ([[meters]]) or generate them "
+            "([generate] meters = N); every simulator plays a population of meters"
+        )
     seen: set[str] = set()
     for m in p.meters:
         for key in (m.esiid, m.meter):
