@@ -116,6 +116,57 @@ def _reason(answer) -> str:
     return " ".join(e.get("reason") or "" for e in answer.errors)
 
 
+def _judge(ctx: Context, answer, what: str):
+    """Every answer a scenario judges must first be a conforming reply: the element the
+    operation promises, valid against the project's XSD profiles, a payload (when OK) in the
+    noun's namespace, CorrelationID = the request's MessageID. The first problem fails the
+    scenario, naming the requirement."""
+    problems = answer.reply_problems()
+    ctx.check(
+        not problems,
+        f"{ctx.result.scenario.id}: the reply to {what} is a conforming "
+        f"{answer.expected_root[1] if answer.expected_root else 'reply'} "
+        "(schema, element, payload namespace, CorrelationID)",
+        problem=problems[0] if problems else None,
+        answer=answer,
+    )
+    return answer
+
+
+def _stamp(text: str | None) -> datetime | None:
+    try:
+        t = datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
+
+
+def _check_window(ctx: Context, answer, esiid: str, lo: datetime | None, hi: datetime) -> None:
+    """An OK read returns readings of the ESIID asked for, every interval reading inside the
+    window: timeStamp is the interval's *end* (ODR-2: the first interval is the one right after
+    the last VEE end), so ``lo < timeStamp <= hi``."""
+    names = [
+        el.text
+        for p in answer.payload
+        for el in p.iter()
+        if isinstance(el.tag, str) and el.tag.endswith("}name")
+    ]
+    ctx.check(esiid in names, "the readings are for the ESIID asked for", esiid=esiid)
+    outside = []
+    for r in _interval_readings(answer):
+        text = r.findtext("{*}timeStamp")
+        t = _stamp(text)
+        if t is None or (lo is not None and t <= lo) or t > hi:
+            outside.append(text)
+    ctx.check(
+        not outside,
+        "every interval reading's end time lies inside the requested window "
+        f"({lo.isoformat() if lo else '-'} exclusive .. {hi.isoformat()} inclusive)",
+        outside=len(outside),
+        first=outside[0] if outside else None,
+    )
+
+
 def _read(
     ctx: Context,
     esiid: str,
@@ -123,8 +174,19 @@ def _read(
     end: datetime | None = None,
     *,
     org: str | None = None,
+    vee_end: datetime | None = None,
 ):
-    return ctx.sim("cis").on_demand_read(esiid, start, end, org=org)
+    """The ROR's read, judged (:func:`_judge`); when OK, its readings are checked to lie in the
+    window asked for (no start: from ``vee_end``, the last VEE end; no end: up to now)."""
+    answer = _judge(ctx, ctx.sim("cis").on_demand_read(esiid, start, end, org=org), "a read")
+    if answer.result == "OK":
+        hi = end or ctx.now() + timedelta(minutes=15)  # the target's clock may run a bit ahead
+        _check_window(ctx, answer, esiid, start or vee_end, hi)
+    return answer
+
+
+def _ping(ctx: Context, esiid: str, *, org: str | None = None):
+    return _judge(ctx, ctx.sim("cis").ping(esiid, org=org), "a power-status ping")
 
 
 def _read_unlisted(ctx: Context, esiid: str, *, org: str):
@@ -143,7 +205,7 @@ def _read_unlisted(ctx: Context, esiid: str, *, org: str):
         user_id="csr.conformance",
         timestamp=ctx.now(),
     )
-    return cis.request(body, timeout=30)
+    return _judge(ctx, cis.request(body, timeout=30), "a read")
 
 
 # ---------------------------------------------------------------------- scenarios
@@ -173,13 +235,6 @@ def odr_1_ror_requests_interval_data(ctx: Context) -> None:
         "the reply carries the request's MessageID as CorrelationID",
         corr=answer.correlation_id,
     )
-    names = [
-        el.text
-        for p in answer.payload
-        for el in p.iter()
-        if isinstance(el.tag, str) and el.tag.endswith("}name")
-    ]
-    ctx.check(m.esiid in names, "the readings are for the ESIID asked for", esiid=m.esiid)
 
 
 @scenario(
@@ -221,7 +276,7 @@ def odr_2_window_48h_from_last_vee(ctx: Context) -> None:
     )
     ok = _read(ctx, a.esiid, last_vee_end, last_vee_end + HOURS_48, org=a.ror)
     ctx.check(ok.result == "OK", "exactly 48 hours from the last VEE end is accepted", answer=ok)
-    default = _read(ctx, b.esiid, org=b.ror)
+    default = _read(ctx, b.esiid, org=b.ror, vee_end=last_vee_end)
     ctx.check(
         default.result == "OK",
         "a request without a window gets the window starting at the last VEE end",
@@ -247,7 +302,7 @@ def odr_3_readings_marked_non_vee(ctx: Context) -> None:
     (m,) = _meters(ctx, 1)
     _post_vee(ctx, _today(ctx) - timedelta(days=1), m.esiid)
     before = _hes_reads(ctx)
-    answer = _read(ctx, m.esiid, org=m.ror)
+    answer = _read(ctx, m.esiid, org=m.ror, vee_end=_midnight(ctx, _today(ctx)))
     ctx.check(answer.result == "OK", "the read is answered OK", answer=answer)
     ctx.check(
         _hes_reads(ctx) == before + 1,
@@ -307,7 +362,7 @@ def odr_4_only_ror_of_record(ctx: Context) -> None:
         "the refusal reveals nothing about the meter or its ROR",
         reason=reason,
     )
-    ok = _read(ctx, m.esiid, org=m.ror)
+    ok = _read(ctx, m.esiid, org=m.ror, vee_end=_midnight(ctx, _today(ctx)))
     ctx.check(ok.result == "OK", "the ROR of record is answered", answer=ok)
 
 
@@ -320,41 +375,41 @@ def odr_5_daily_throttle(ctx: Context) -> None:
     _post_vee(ctx, _today(ctx) - timedelta(days=1), a.esiid, b.esiid)
     refused = _read(ctx, a.esiid, _midnight(ctx, _today(ctx)) - timedelta(hours=2), None, org=a.ror)
     ctx.check(refused.result == "FAILED", "a refused request (bad window) ...", answer=refused)
-    first = _read(ctx, a.esiid, org=a.ror)
+    vee_end = _midnight(ctx, _today(ctx))
+    first = _read(ctx, a.esiid, org=a.ror, vee_end=vee_end)
     ctx.check(
         first.result == "OK",
         "... does not count: the first successful read of the day is answered",
         answer=first,
     )
-    second = _read(ctx, a.esiid, org=a.ror)
+    second = _read(ctx, a.esiid, org=a.ror, vee_end=vee_end)
     ctx.check(second.result == "FAILED", "the second read of the day is refused", answer=second)
     ctx.check(
         "per day" in _reason(second) or "limit" in _reason(second).lower(),
         "the error names the daily limit",
         reason=_reason(second),
     )
-    other = _read(ctx, b.esiid, org=b.ror)
+    other = _read(ctx, b.esiid, org=b.ror, vee_end=vee_end)
     ctx.check(other.result == "OK", "another ESIID is not affected", answer=other)
-    cis = ctx.sim("cis")
-    ping1 = cis.ping(a.esiid, org=a.ror)
+    ping1 = _ping(ctx, a.esiid, org=a.ror)
     ctx.check(
         ping1.result == "OK", "the first power-status ping of the day is answered", answer=ping1
     )
-    ping2 = cis.ping(a.esiid, org=a.ror)
+    ping2 = _ping(ctx, a.esiid, org=a.ror)
     ctx.check(ping2.result == "FAILED", "the second ping of the day is refused", answer=ping2)
     if not ctx.can_move_clock:
         ctx.note("the target's clock cannot be moved: the next-day check was not run")
         return
     tomorrow = _midnight(ctx, _today(ctx) + timedelta(days=1)) + timedelta(hours=8)
     ctx.clock.advance(tomorrow - ctx.now())
-    again = _read(ctx, a.esiid, org=a.ror)
+    again = _read(ctx, a.esiid, org=a.ror, vee_end=vee_end)
     ctx.check(
         again.result == "OK",
         "the next day the ESIID may be read again",
         answer=again,
         now=ctx.now().isoformat(),
     )
-    ping3 = cis.ping(a.esiid, org=a.ror)
+    ping3 = _ping(ctx, a.esiid, org=a.ror)
     ctx.check(ping3.result == "OK", "and pinged again", answer=ping3)
 
 

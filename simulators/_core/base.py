@@ -18,6 +18,7 @@ Run in-process (tests, ``cimbus demo``) with :meth:`attach`, or alone with ``cim
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -236,6 +237,10 @@ class Simulator:
         self._journal_out(body)
         answer = client.request(body, timeout=timeout)
         incoming = Incoming.parse(answer, self.codec)
+        with contextlib.suppress(Exception):  # what the answer must be (Incoming.reply_problems)
+            sent = Incoming.parse(body, self.codec)
+            incoming.request_id = sent.message_id
+            incoming.expected_root = sent.expected_answer()
         self._journal_in(incoming)
         return incoming
 

@@ -321,11 +321,84 @@ class Incoming:
     body: bytes
     message: CimMessage
     header: dict[str, Any] = field(default_factory=dict)
+    #: for an answer to one of the simulator's requests: that request's MessageID and the
+    #: root element the operation promises, ``(namespace, element)`` (set by
+    #: :meth:`Simulator.request`; None otherwise)
+    request_id: str | None = None
+    expected_root: tuple[str, str] | None = None
 
     @classmethod
     def parse(cls, body: bytes, codec: Codec) -> Incoming:
         message = codec.parse(body)
         return cls(body=body, message=message, header=message.header())
+
+    def expected_answer(self) -> tuple[str, str]:
+        """The root element ``(namespace, element)`` the answer to this request must be: the
+        ``<Noun>ResponseMessage`` of its own wrapper namespace (``Get<Noun>Message`` for a
+        get), or the generic ``ResponseMessage``."""
+        if self.form == "generic":
+            return ns.MSG_NS, "ResponseMessage"
+        return self.message.namespace, f"{self.noun}ResponseMessage"
+
+    def schema_issues(self) -> list[Any]:
+        """Every XSD violation of this message against the project's profiles (empty: valid)."""
+        codec = self.message._codec or Codec()
+        return codec.validate(self.message)
+
+    def reply_problems(self) -> list[str]:
+        """Why this answer is not a conforming reply to the request it answers (empty: it is):
+        the wrong root element or namespace, a payload in another noun's namespace, a reply
+        that breaks its XSD (the first violation, with its line and path), a Result OK to a
+        get without a Payload, a CorrelationID other than the request's MessageID."""
+        problems = []
+        got = (self.message.namespace, self.element)
+        if self.expected_root is not None and got != self.expected_root:
+            problems.append(
+                f"the reply is {{{got[0]}}}{got[1]}, expected "
+                f"{{{self.expected_root[0]}}}{self.expected_root[1]}"
+            )
+        profile = ns.PROFILES.get(self.noun)
+        wanted = profile.payload_ns if profile is not None else None
+        for el in self.payload_objects():
+            found = etree.QName(el).namespace
+            if wanted and found != wanted:
+                problems.append(f"payload in namespace {found}, expected {wanted}")
+                break
+        issues = self.schema_issues()
+        if issues:
+            more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+            problems.append(f"the reply breaks its schema: {issues[0]}{more}")
+        if (
+            self.result == "OK"
+            and self.expected_root is not None
+            and self.expected_root[0] == (profile.get_wrapper_ns if profile else None)
+            and not self.has_payload()
+        ):
+            problems.append("Result OK but no Payload")
+        if self.request_id is not None and self.correlation_id != self.request_id:
+            problems.append(
+                f"CorrelationID {self.correlation_id or '(none)'} is not the request's "
+                f"MessageID {self.request_id}"
+            )
+        return problems
+
+    def has_payload(self) -> bool:
+        return any(
+            isinstance(c.tag, str) and etree.QName(c).localname == "Payload" for c in self.root
+        )
+
+    def payload_objects(self) -> list[etree._Element]:
+        """The children of ``Payload`` whatever their namespace (``payload`` drops those in
+        the wrapper and message namespaces)."""
+        for c in self.root:
+            if isinstance(c.tag, str) and etree.QName(c).localname == "Payload":
+                return [
+                    p
+                    for p in c
+                    if isinstance(p.tag, str)
+                    and etree.QName(p).namespace not in (self.message.namespace, ns.MSG_NS)
+                ]
+        return []
 
     # header fields
     @property
