@@ -49,7 +49,9 @@ def _results_table(results: list[Any], title: str) -> Table:
     return table
 
 
-def _run_with_progress(console: Console, scenarios: list[Any], make_world: Any) -> list[Any]:
+def _run_with_progress(
+    console: Console, scenarios: list[Any], make_world: Any, **limits: Any
+) -> list[Any]:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from conformance.runner import run_scenarios
@@ -69,11 +71,17 @@ def _run_with_progress(console: Console, scenarios: list[Any], make_world: Any) 
             if phase == "start":
                 progress.update(task, description=f"{sc.id} {sc.title}")
             else:
-                mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
+                mark = (
+                    "[green]PASS[/]"
+                    if result.passed
+                    else "[red]ERROR[/]"
+                    if result.status == "error"
+                    else "[red]FAIL[/]"
+                )
                 progress.console.print(f"{mark} {sc.id} {sc.title} ({result.duration:.2f} s)")
                 progress.advance(task)
 
-        return run_scenarios(scenarios, make_world, progress=report)
+        return run_scenarios(scenarios, make_world, progress=report, **limits)
 
 
 def conformance(
@@ -111,10 +119,29 @@ def conformance(
         "allows one read per ESIID per day (ODR-5): run again the same day with the next "
         "round (needs a profile with enough meters, e.g. --profile load).",
     ),
+    scenario_timeout: float = typer.Option(
+        300.0,
+        "--scenario-timeout",
+        min=1.0,
+        help="Seconds a scenario may take (its world included); past it, ERROR naming the limit.",
+    ),
+    run_timeout: float = typer.Option(
+        3600.0,
+        "--run-timeout",
+        min=1.0,
+        help="Seconds the whole run may take; scenarios left at the limit are ERROR, not run.",
+    ),
+    probe_timeout: float = typer.Option(
+        10.0,
+        "--probe-timeout",
+        min=0.5,
+        help="Seconds to wait for the target (and its broker) to answer before the first scenario.",
+    ),
 ) -> None:
     """Run the conformance suites (black-box, one scenario per requirement ID; BUS-7, BUS-9,
-    ODR-1..7). Exit 0 when every scenario passed, 1 otherwise, 2 on a usage error."""
-    from conformance.harness import TRANSPORTS, HarnessError, build_world
+    ODR-1..7). Exit 0 when every scenario passed, 1 otherwise, 2 on a usage error, an
+    unreachable target or a report that could not be written."""
+    from conformance.harness import TRANSPORTS, HarnessError, build_world, probe
     from conformance.report import html_report, junit_xml
     from simulators._core import ProfileError, load_profile
 
@@ -137,6 +164,16 @@ def conformance(
         if problem:
             typer.echo(f"error: --round {round_}: {problem}", err=True)
             raise typer.Exit(2)
+    for option, path in (("--junit", junit), ("--html", html)):
+        problem = _unwritable(path) if path is not None else None
+        if problem:
+            typer.echo(f"error: {option} {path}: {problem}", err=True)
+            raise typer.Exit(2)
+    try:  # before anything is sent anywhere: the target and its broker answer
+        probe(transport, target=target, amqp_url=amqp, mqtt_url=mqtt, timeout=probe_timeout)
+    except HarnessError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     console = Console(width=150)
     described: list[str] = []
 
@@ -165,18 +202,53 @@ def conformance(
             err=True,
         )
         raise typer.Exit(1) from None
-    results = _run_with_progress(console, scenarios, make_world)
+    results = _run_with_progress(
+        console,
+        scenarios,
+        make_world,
+        scenario_timeout=scenario_timeout,
+        run_timeout=run_timeout,
+    )
     where = described[0] if described else transport
     console.print(_results_table(results, f"cimbus conformance: {where}"))
-    if junit:
-        junit_xml(results, junit, target=where)
-        console.print(f"JUnit XML: {junit}")
-    if html:
-        html_report(results, html, target=where)
-        console.print(f"HTML report: {html}")
+    unwritten = False
+    for label, path, write in (("JUnit XML", junit, junit_xml), ("HTML report", html, html_report)):
+        if path is None:
+            continue
+        try:
+            write(results, path, target=where)
+        except (OSError, ValueError) as exc:
+            unwritten = True
+            reason = getattr(exc, "strerror", None) or str(exc)
+            typer.echo(f"error: cannot write the {label} to {path}: {reason}", err=True)
+        else:
+            console.print(f"{label}: {path}")
     failed = [r for r in results if not r.passed]
     console.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(2 if unwritten else 1 if failed else 0)
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why a report cannot be written to ``path`` (None: it can), found by trying: a
+    directory, a path under a regular file, a read-only or virtual file system."""
+    import os
+
+    if path.is_dir():
+        return "is a directory"
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        return f"{above} is not a directory"
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not existed:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    return None
 
 
 # ---------------------------------------------------------------------------- demo

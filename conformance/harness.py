@@ -37,8 +37,14 @@ __all__ = [
     "World",
     "build_world",
     "cimbus_config",
+    "masked",
+    "probe",
     "registry_toml",
 ]
+
+#: seconds a request the conformance clients publish on RabbitMQ lives unconsumed: the
+#: simulators' reply timeout, after which nobody waits for its answer any more
+REQUEST_TTL = 30.0
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "config" / "demo.toml"
@@ -320,6 +326,7 @@ def _client_for(world: World, transport: str, system: str, cfg: Any) -> Any:
             exchange=cfg.amqp.exchange,
             inbound=cfg.amqp.inbound_queue,
             dead_letter_exchange=cfg.amqp.dead_letter_exchange,
+            message_ttl=REQUEST_TTL,
         )
     from endpoints.mqtt import MqttClient
 
@@ -346,7 +353,10 @@ def _remote(
 
     sims = _make_sims(world, names)
     for name, sim in sims.items():
-        serving = AmqpClient(amqp_url, sim.system)
+        serving = AmqpClient(amqp_url, sim.system, message_ttl=REQUEST_TTL)
+        if not serving.publisher.ready:
+            serving.close()
+            raise HarnessError(f"cannot connect to the target's broker at {masked(amqp_url)}")
         client = serving
         if name == "cis" and target:
             from endpoints.soap.client import SoapClient
@@ -401,3 +411,202 @@ def _amqp_cleanup(url: str, prefix: str, cfg: Any) -> None:
     finally:
         with contextlib.suppress(Exception):
             conn.close()
+
+
+# ---------------------------------------------------------------------------- probing
+def masked(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return url
+
+
+def _host_problem(url: str, schemes: tuple[str, ...]) -> str | None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"malformed URL ({exc})"
+    if parts.scheme not in schemes:
+        return f"malformed URL (the scheme must be {' or '.join(schemes)})"
+    host = parts.hostname or ""
+    if not host:
+        return "malformed URL (no host)"
+    if any(c.isspace() for c in parts.netloc) or "%" in host:
+        return "malformed URL (the host contains a space or an escape)"
+    if port == 0:
+        return "malformed URL (port 0)"
+    return None
+
+
+def _bounded(fn: Any, timeout: float, what: str) -> None:
+    """Run ``fn`` (which raises HarnessError on failure) within ``timeout`` seconds."""
+    import threading
+
+    box: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            box.append(exc)
+
+    t = threading.Thread(target=run, name="conformance probe", daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        raise HarnessError(f"{what}: no answer within {timeout:g} s")
+    if box:
+        raise box[0]
+
+
+def probe_soap(url: str, timeout: float = 10.0) -> None:
+    """The deployed target's SOAP endpoint answers HTTP at all (any status: a reverse proxy's
+    404 to a GET is still an answer); raise :class:`HarnessError` naming the URL otherwise."""
+    import httpx
+
+    problem = _host_problem(url, ("http", "https"))
+    if problem:
+        raise HarnessError(f"target {masked(url)}: {problem}")
+    base = url.rstrip("/")
+    wsdl = f"{base if base.endswith('/ws') else base + '/ws'}/GetMeterReadings?wsdl"
+
+    def get() -> None:
+        try:
+            with (
+                httpx.Client(timeout=httpx.Timeout(timeout, connect=timeout)) as http,
+                http.stream("GET", wsdl) as response,
+            ):
+                # the status line arrived: something serves HTTP there (any status), unless
+                # it is a gateway saying the target behind it does not answer
+                if response.status_code in (502, 503, 504):
+                    raise HarnessError(
+                        f"target {masked(url)} is unreachable: HTTP {response.status_code} "
+                        f"{response.reason_phrase} from {wsdl}"
+                    )
+        except httpx.TimeoutException:
+            raise HarnessError(
+                f"target {masked(url)} is unreachable: no answer within {timeout:g} s"
+            ) from None
+        except (httpx.HTTPError, OSError, ValueError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise HarnessError(f"target {masked(url)} is unreachable: {reason}") from None
+
+    _bounded(get, timeout + 2, f"target {masked(url)} is unreachable")
+
+
+def probe_amqp(url: str, timeout: float = 10.0) -> None:
+    """Connect to the broker with the URL's credentials and vhost, then disconnect; raise
+    :class:`HarnessError` with the (masked) URL and the reason otherwise."""
+    import pika
+    import pika.exceptions as pe
+
+    problem = _host_problem(url, ("amqp", "amqps"))
+    if problem:
+        raise HarnessError(f"broker {masked(url)}: {problem}")
+    try:
+        params = pika.URLParameters(url)
+    except ValueError as exc:
+        raise HarnessError(f"broker {masked(url)}: malformed URL ({exc})") from None
+    params.connection_attempts = 1
+    params.retry_delay = 0
+    params.socket_timeout = timeout
+    params.stack_timeout = timeout
+    params.blocked_connection_timeout = timeout
+    where = f"broker {masked(url)}"
+
+    def connect() -> None:
+        try:
+            conn = pika.BlockingConnection(params)
+        except pe.ProbableAuthenticationError:
+            raise HarnessError(f"{where}: login refused (wrong user name or password)") from None
+        except pe.ProbableAccessDeniedError:
+            raise HarnessError(
+                f"{where}: access to virtual host {params.virtual_host!r} refused "
+                "(it does not exist, or the user has no permission on it)"
+            ) from None
+        except pe.AMQPConnectionError as exc:
+            raise HarnessError(f"{where} is unreachable: {_reason(exc)}") from None
+        except (OSError, pe.AMQPError) as exc:
+            raise HarnessError(f"{where} is unreachable: {exc or type(exc).__name__}") from None
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    _bounded(connect, timeout + 2, f"{where} is unreachable")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost readable reason of a pika connection error (they nest)."""
+    seen = exc
+    for _ in range(5):
+        inner = next((a for a in seen.args if isinstance(a, BaseException)), None)
+        if inner is None:
+            break
+        seen = inner
+    if isinstance(seen, OSError) and seen.strerror:
+        return seen.strerror
+    import re
+
+    text = f"{seen} {seen!r} {seen.args!r}"
+    found = re.search(r"(\w+Error)\(\d+, '([^']+)'\)", text)  # pika keeps only the repr
+    return found.group(2) if found else (str(seen) or type(seen).__name__)
+
+
+def probe_mqtt(url: str, timeout: float = 10.0) -> None:
+    """A TCP connection to the MQTT broker succeeds; raise :class:`HarnessError` otherwise."""
+    import socket
+    from urllib.parse import urlsplit
+
+    problem = _host_problem(url, ("mqtt", "mqtts", "tcp"))
+    if problem:
+        raise HarnessError(f"broker {masked(url)}: {problem}")
+    parts = urlsplit(url)
+    try:
+        socket.create_connection(
+            (parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883)),
+            timeout=timeout,
+        ).close()
+    except OSError as exc:
+        raise HarnessError(f"broker {masked(url)} is unreachable: {exc.strerror or exc}") from None
+
+
+def probe(
+    transport: str,
+    *,
+    target: str | None = None,
+    amqp_url: str | None = None,
+    mqtt_url: str | None = None,
+    timeout: float = 10.0,
+) -> None:
+    """Before the first scenario: everything the run will talk to answers (the deployed
+    target's SOAP endpoint, its broker with the given credentials and vhost; in-process, the
+    broker of ``--transport amqp/mqtt``), each within ``timeout`` seconds. Raises
+    :class:`HarnessError` (one line naming the URL, password masked, and the reason); nothing
+    is sent to any broker before every probe passed."""
+    if target is not None:
+        if target.startswith(("amqp://", "amqps://")):
+            amqp_url = target
+        elif target.startswith(("http://", "https://")):
+            probe_soap(target, timeout)
+        else:
+            raise HarnessError(
+                f"--target must be an http(s):// SOAP URL or an amqp:// broker URL, not "
+                f"{masked(target)!r}"
+            )
+        if amqp_url is None:
+            return  # build_world says what is missing
+        probe_amqp(amqp_url, timeout)
+    elif transport == "amqp":
+        probe_amqp(amqp_url or "amqp://guest:guest@127.0.0.1:5672/%2F", timeout)
+    elif transport == "mqtt":
+        probe_mqtt(mqtt_url or "mqtt://127.0.0.1:1884", timeout)

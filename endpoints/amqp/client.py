@@ -58,8 +58,13 @@ class AmqpClient:
         max_length: int | None = None,
         publish_timeout: float = 10.0,
         connect_timeout: float = 10.0,
+        message_ttl: float | None = None,
     ) -> None:
         self.url = url
+        #: seconds a message this client publishes to cimbus may wait unconsumed (RabbitMQ
+        #: per-message ``expiration``): a request expires with its own reply timeout, since
+        #: nobody waits for its answer afterwards; None (default): messages never expire
+        self.message_ttl = message_ttl
         self.system = system
         self.queue = queue or f"cimbus.system.{system}"
         self.prefetch = prefetch
@@ -107,7 +112,12 @@ class AmqpClient:
         with self._cond:
             self._waiting.add(message_id)
         try:
-            self._publish_in(body, message_id=message_id, reply_to=self.reply_queue)
+            self._publish_in(
+                body,
+                message_id=message_id,
+                reply_to=self.reply_queue,
+                ttl=timeout if self.message_ttl is not None else None,
+            )
             with self._cond:
                 while True:
                     for key in (message_id, None):
@@ -125,17 +135,26 @@ class AmqpClient:
 
     def send(self, body: bytes) -> None:
         """Publish to cimbus (confirmed by RabbitMQ) without waiting for cimbus's answer."""
-        self._publish_in(body, message_id=message_id_of(body) or new_message_id(), reply_to=None)
+        self._publish_in(
+            body,
+            message_id=message_id_of(body) or new_message_id(),
+            reply_to=None,
+            ttl=self.message_ttl,
+        )
 
-    def _publish_in(self, body: bytes, *, message_id: str, reply_to: str | None) -> None:
+    def _publish_in(
+        self, body: bytes, *, message_id: str, reply_to: str | None, ttl: float | None = None
+    ) -> None:
         fields = WireFields.from_body(body, message_id=message_id, reply_to=reply_to)
         if not fields.source:
             fields = replace(fields, source=self.system)
         self.publisher.wait_ready(self.publish_timeout)
         exchange, key = self.topology.route(self.topology.inbound, fields.verb, fields.noun)
+        properties = fields.to_properties(app_id=self.system)
+        if ttl is not None:
+            properties.expiration = str(max(1, int(ttl * 1000)))
         self.publisher.publish(
-            Publish(exchange, key, body, fields.to_properties(app_id=self.system)),
-            timeout=self.publish_timeout,
+            Publish(exchange, key, body, properties), timeout=self.publish_timeout
         )
 
     def _ensure_replies(self, timeout: float) -> None:

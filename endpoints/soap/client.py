@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -84,21 +86,31 @@ class SoapClient:
         return f"{self.services_url}/{service.name}", op.soap_action
 
     def request(self, body: bytes, timeout: float = 30.0) -> bytes:
+        """POST the message and return the message in the answer. ``timeout`` bounds the whole
+        exchange (connecting, sending, and reading the answer), not only each gap between
+        reads: a target that trickles its answer is cut off (:class:`ReplyTimeout`)."""
         message = parse_bytes(body, self.limits)
         url, action = self.target(message)
-        # the client's own timeout unless this call asks for another one
-        extra = {"timeout": timeout} if timeout != self.timeout else {}
+        deadline = time.monotonic() + timeout
         try:
-            response = self.http.post(
+            with self.http.stream(
+                "POST",
                 url,
                 content=wire.wrap(message, limits=self.limits),
                 headers={"Content-Type": wire.CONTENT_TYPE, "SOAPAction": f'"{action}"'},
-                **extra,
-            )
+                timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            ) as response:
+                content = _read_until(response, deadline, url, timeout)
         except httpx.TimeoutException as exc:
             raise ReplyTimeout(f"no answer from cimbus at {url} within {timeout:g} s") from exc
+        ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype and not ctype.endswith("xml"):
+            raise wire.NotSoap(
+                f"{url}: the target answered {ctype} (HTTP {response.status_code}), "
+                "not a SOAP envelope"
+            )
         try:
-            return wire.unwrap(response.content, limits=self.limits, status=response.status_code)
+            return wire.unwrap(content, limits=self.limits, status=response.status_code)
         except (wire.NotSoap, CodecError) as exc:
             raise wire.NotSoap(
                 f"HTTP {response.status_code} from {url} is not a SOAP answer: {exc}"
@@ -125,6 +137,20 @@ class SoapClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_until(response: httpx.Response, deadline: float, url: str, timeout: float) -> bytes:
+    """The response body, unless the deadline passes first (checked after every chunk; a
+    single wait is bounded by the read timeout)."""
+    chunks = []
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise ReplyTimeout(
+                f"the answer from {url} did not arrive within {timeout:g} s "
+                f"({sum(map(len, chunks))} bytes so far)"
+            )
+    return b"".join(chunks)
 
 
 def _system_app(handler: Handler, system: str, limits: Limits) -> FastAPI:
