@@ -41,6 +41,9 @@ def corrupt(mode: str, data: bytes) -> bytes:
                 env.remove(el)
     elif mode == "badschema":
         for el in env.iter(f"{{{MR}}}IntervalReadings"):
+            value = el.find(f"{{{MR}}}value")
+            if value is not None:
+                value.text = "twelve kWh"
             etree.SubElement(el, f"{{{MR}}}NotInTheSchema").text = "x"
     elif mode == "shift":
         for el in env.iter(f"{{{MR}}}timeStamp"):
