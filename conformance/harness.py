@@ -597,14 +597,18 @@ def probe(
         if target.startswith(("amqp://", "amqps://")):
             amqp_url = target
         elif target.startswith(("http://", "https://")):
+            if amqp_url is None:
+                raise HarnessError(
+                    "a deployed target needs its broker for the counterpart simulators: give "
+                    "--amqp URL (the target must route its systems to the default queues "
+                    "cimbus.system.<NAME>)"
+                )
             probe_soap(target, timeout)
         else:
             raise HarnessError(
                 f"--target must be an http(s):// SOAP URL or an amqp:// broker URL, not "
                 f"{masked(target)!r}"
             )
-        if amqp_url is None:
-            return  # build_world says what is missing
         probe_amqp(amqp_url, timeout)
     elif transport == "amqp":
         probe_amqp(amqp_url or "amqp://guest:guest@127.0.0.1:5672/%2F", timeout)
