@@ -9,33 +9,18 @@ FAILED reply), MQTT withholds the PUBACK. The AMQP side is in amqp/test_transpor
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from lxml import etree
 from sqlalchemy.exc import OperationalError
 
-from cim_models.build import build_message
 from endpoints.embedded import INBOUND, EmbeddedBroker, EmbeddedTransport, Message
 from endpoints.mqtt.transport import MqttTransport, NotKept
 from routing.bus import Bus
 from routing.config import Config
+from tests.messages import end_device_event
 from tests.waiting import wait_until
-
-EDE = "http://iec.ch/TC57/2011/EndDeviceEvents#"
-
-
-def _event() -> bytes:
-    payload = etree.fromstring(
-        f'<EndDeviceEvents xmlns="{EDE}"><EndDeviceEvent><createdDateTime>2026-11-01T10:00:00Z'
-        f'</createdDateTime><EndDeviceEventType ref="3.26.136.47"/></EndDeviceEvent>'
-        f"</EndDeviceEvents>".encode()
-    )
-    return build_message(
-        "created", "EndDeviceEvents", message_id=str(uuid.uuid4()), source="HES", payload=[payload]
-    )
 
 
 def _db_down() -> OperationalError:
@@ -81,12 +66,12 @@ def _failing(bus: Bus, monkeypatch, failures: list[Exception]) -> list[int]:
 def test_the_pipeline_marks_an_exchange_the_store_did_not_keep(bus: Bus, monkeypatch) -> None:
     EmbeddedTransport(bus, EmbeddedBroker())  # registered: the subscriber's transport runs
     _failing(bus, monkeypatch, [_db_down(), ValueError("value too long")])
-    down = bus.handle(_event(), transport="test")
+    down = bus.handle(end_device_event(), transport="test")
     assert down.result == "FAILED" and down.store_down
     assert "could not be stored" in str(down.error)
-    refused = bus.handle(_event(), transport="test")
+    refused = bus.handle(end_device_event(), transport="test")
     assert refused.store_failure is not None and not refused.store_down
-    kept = bus.handle(_event(), transport="test")
+    kept = bus.handle(end_device_event(), transport="test")
     assert kept.store_failure is None and not kept.store_down
 
 
@@ -98,7 +83,7 @@ def test_embedded_requeues_while_the_database_is_down_then_delivers_once(
     calls = _failing(bus, monkeypatch, [_db_down(), _db_down(), _db_down()])
     transport = EmbeddedTransport(bus, broker, store_retry=0.01).start()
     try:
-        body = _event()
+        body = end_device_event()
         broker.publish(INBOUND, Message(body=body, message_id="e-1"))
         wait_until(lambda: bus.run_outbox_once() or broker.depth("cimbus.system.MDMS"), "delivery")
         assert calls[0] == 4  # three times refused by the store, kept the fourth time
@@ -119,7 +104,7 @@ def test_embedded_dead_letters_what_the_store_refuses_twice_and_answers_failed(
     transport = EmbeddedTransport(bus, broker, store_retry=0.01).start()
     try:
         broker.publish(
-            INBOUND, Message(body=_event(), message_id="e-2", reply_to="client.HES.reply")
+            INBOUND, Message(body=end_device_event(), message_id="e-2", reply_to="client.HES.reply")
         )
         wait_until(lambda: broker.depth(f"{INBOUND}.dead"), "the dead letter")
         dead = broker.get(f"{INBOUND}.dead", timeout=1)
@@ -138,7 +123,7 @@ def test_mqtt_withholds_the_puback_while_the_database_is_down(bus: Bus, monkeypa
     message = mqtt.MQTTMessage(
         mid=7, topic=transport.topics.inbound("HES", "EndDeviceEvents").encode()
     )
-    message.payload = _event()
+    message.payload = end_device_event()
     message.qos = 1
     _failing(bus, monkeypatch, [_db_down()])
     with pytest.raises(NotKept, match="store is unavailable"):
@@ -153,7 +138,7 @@ def test_an_effect_refusing_the_message_is_answered_with_its_code_not_as_a_store
     """The subscriber's transport does not run in this process: the fan-out refuses the event
     with 2.5 inside the store transaction. That is the message's answer (FAILED 2.5, audited),
     not a store failure to retry."""
-    ex = bus.handle(_event(), transport="test")
+    ex = bus.handle(end_device_event(), transport="test")
     assert ex.result == "FAILED" and ex.store_failure is None
     assert ex.error is not None and ex.error.code == "2.5"
     assert "transport 'embedded' is not running" in str(ex.error)

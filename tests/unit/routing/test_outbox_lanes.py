@@ -10,13 +10,10 @@ instead of timing out one by one."""
 from __future__ import annotations
 
 import threading
-import uuid
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
-from cim_models.build import build_message
 from routing.bus import Bus, lane_key
 from routing.config import Config
 from routing.routes import System
@@ -27,20 +24,8 @@ from routing.transport import (
     TransportUnavailable,
     deliver_all,
 )
+from tests.messages import end_device_event
 from tests.waiting import wait_until
-
-EDE = "http://iec.ch/TC57/2011/EndDeviceEvents#"
-
-
-def _event() -> bytes:
-    payload = etree.fromstring(
-        f'<EndDeviceEvents xmlns="{EDE}"><EndDeviceEvent><createdDateTime>2026-11-01T10:00:00Z'
-        f'</createdDateTime><EndDeviceEventType ref="3.26.136.47"/></EndDeviceEvent>'
-        f"</EndDeviceEvents>".encode()
-    )
-    return build_message(
-        "created", "EndDeviceEvents", message_id=str(uuid.uuid4()), source="HES", payload=[payload]
-    )
 
 
 class Recorder:
@@ -97,7 +82,7 @@ def test_a_hung_receiver_holds_up_only_its_own_lane(bus: Bus) -> None:
     bus.start()
     try:
         for _ in range(5):
-            bus.handle(_event(), transport="embedded")
+            bus.handle(end_device_event(), transport="embedded")
         # the other transport and the other SOAP system get theirs while SLOW hangs
         wait_until(lambda: len(embedded.sent) == 5, "deliveries to FAST", timeout=10)
         wait_until(
@@ -120,7 +105,7 @@ def test_stop_does_not_wait_for_a_hung_receiver_and_hands_its_queue_back(bus: Bu
     bus.register_transport(Recorder("embedded"))
     bus.register_transport(soap)
     bus.start()
-    bus.handle(_event(), transport="embedded")
+    bus.handle(end_device_event(), transport="embedded")
     wait_until(lambda: soap.calls >= 1 and bus._lanes, "a delivery in flight", timeout=10)
     import routing.bus as bus_module
 

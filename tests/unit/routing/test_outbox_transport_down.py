@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from lxml import etree
 
-from cim_models.build import build_message
 from routing.bus import UNAVAILABLE_RETRY, Bus
 from routing.config import Config
 from routing.envelope import utcnow
 from routing.transport import Delivery, DeliveryError, TransportUnavailable
-
-EDE = "http://iec.ch/TC57/2011/EndDeviceEvents#"
+from tests.messages import end_device_event
 
 
 class FlakyOutbound:
@@ -43,17 +39,6 @@ class FlakyOutbound:
 
     def reply_address(self, *, sync: bool) -> str | None:
         return None
-
-
-def _event() -> bytes:
-    payload = etree.fromstring(
-        f'<EndDeviceEvents xmlns="{EDE}"><EndDeviceEvent><createdDateTime>2026-11-01T10:00:00Z'
-        f'</createdDateTime><EndDeviceEventType ref="3.26.136.47"/></EndDeviceEvent>'
-        f"</EndDeviceEvents>".encode()
-    )
-    return build_message(
-        "created", "EndDeviceEvents", message_id=str(uuid.uuid4()), source="HES", payload=[payload]
-    )
 
 
 @pytest.fixture
@@ -96,7 +81,7 @@ def _rounds(bus: Bus, n: int) -> None:
 def test_an_outage_longer_than_the_retry_schedule_loses_no_attempt(setup, caplog) -> None:
     bus, outbound = setup
     for _ in range(3):
-        bus.handle(_event(), transport="embedded")
+        bus.handle(end_device_event(), transport="embedded")
     with caplog.at_level(logging.WARNING, logger=bus.log.name):
         _rounds(bus, 10)  # far more rounds than max_attempts = 3
     assert bus.store.dead_letters() == []
@@ -113,7 +98,7 @@ def test_an_outage_longer_than_the_retry_schedule_loses_no_attempt(setup, caplog
 
 def test_the_entries_wait_with_the_reason_and_no_attempt(setup) -> None:
     bus, _outbound = setup
-    bus.handle(_event(), transport="embedded")
+    bus.handle(end_device_event(), transport="embedded")
     _rounds(bus, 4)
     [item] = bus.store.claim_due(bus.worker_id, now=utcnow() + timedelta(seconds=60))
     assert item.attempts == 0
@@ -123,7 +108,7 @@ def test_the_entries_wait_with_the_reason_and_no_attempt(setup) -> None:
 def test_a_message_lost_in_flight_still_counts_and_ends_as_a_dead_letter(setup) -> None:
     bus, outbound = setup
     outbound.error = DeliveryError("connection lost before the confirm")
-    bus.handle(_event(), transport="embedded")
+    bus.handle(end_device_event(), transport="embedded")
     _rounds(bus, 5)
     [dead] = bus.store.dead_letters()
     assert "gave up after 3 attempts" in dead.reason
