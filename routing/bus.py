@@ -458,11 +458,14 @@ class Bus:
 
     def run_outbox_once(self, limit: int = 200, *, defer_marks: bool = False) -> int:
         """Deliver what is due now; returns the number of entries handled. ``defer_marks``
-        (the outbox thread): confirmed entries are marked delivered in one transaction every
-        few batches (:meth:`_flush_delivered`) instead of one per batch; until then they stay
+        (the outbox thread): each lane's batch is handed to its delivery lane (:class:`_Lane`,
+        one thread per transport, per system for SOAP and local) instead of being delivered
+        here, and confirmed entries are marked delivered in one transaction every few
+        batches (:meth:`_flush_delivered`) instead of one per batch; until then they stay
         claimed under their lease, so a crash in between only sends them once more (the
         receiver de-duplicates by MessageID), as a crash between confirm and mark always
-        could."""
+        could. Without it (tests, tools) everything is delivered and marked before it
+        returns."""
         items = self._take_handoff(limit)
         now = time.monotonic()
         # entries in the database (retries, other workers' expired leases, the per-message
