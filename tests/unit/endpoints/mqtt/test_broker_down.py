@@ -24,16 +24,7 @@ from routing.transport import (
     TransportUnavailable,
 )
 
-
-class FakeBus:
-    name = "CIMBUS"
-    worker_id = "host-1-abcdef"
-
-    def __init__(self) -> None:
-        self.outbound: dict[str, object] = {}
-
-    def register_transport(self, t: object) -> None:
-        self.outbound[t.name] = t
+from .support import FakeBus
 
 
 def closed_port() -> int:

@@ -19,16 +19,7 @@ from routing.config import MqttConfig
 from routing.routes import System
 from routing.transport import Delivery, DeliveryError, PermanentDeliveryError
 
-
-class FakeBus:
-    name = "CIMBUS"
-    worker_id = "host-1-abcdef"
-
-    def __init__(self) -> None:
-        self.outbound: dict[str, object] = {}
-
-    def register_transport(self, t: object) -> None:
-        self.outbound[t.name] = t
+from .support import FakeBus
 
 
 @pytest.fixture
