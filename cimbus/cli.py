@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 
 from . import __version__
-from .cli_common import ConfigOption, load_config, open_store
+from .cli_common import ConfigOption, expand_paths, load_config, open_store
 
 app = typer.Typer(
     name="cimbus",
@@ -41,28 +41,6 @@ def _root(
     ),
 ) -> None:
     """cimbus validates, authorises, routes, correlates, persists and audits CIM messages."""
-
-
-def _expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """The files to validate: the files given, and every ``*.xml`` under the folders given
-    (any case: ``X.XML`` too; a broken link is listed, so it is reported, not skipped), plus
-    a problem line for each folder that could not be read (it is not silently left out)."""
-    out: list[Path] = []
-    problems: list[str] = []
-    for p in paths:
-        if not p.is_dir():
-            out.append(p)
-            continue
-
-        def unreadable(exc: OSError) -> None:
-            problems.append(f"{exc.filename}: cannot read folder: {exc.strerror or exc}")
-
-        found = []
-        for folder, dirs, names in os.walk(p, onerror=unreadable):
-            dirs.sort()
-            found.extend(Path(folder) / n for n in names if n.lower().endswith(".xml"))
-        out.extend(sorted(found))
-    return out, problems
 
 
 @app.command()
@@ -94,7 +72,7 @@ def validate(
     from cim_models.safexml import Limits
 
     codec = Codec(limits=Limits(max_bytes=max_bytes, max_depth=max_depth))
-    targets, problems = _expand(files)
+    targets, problems = expand_paths(files)
     failed = len(problems)
     for problem in problems:
         typer.echo(f"INVALID {problem}")
@@ -200,11 +178,13 @@ def explain(
 def _register_use_case_commands() -> None:
     """``demo``, ``conformance``, ``simulate`` and ``smt`` live in their own modules (issue 4, 5)."""
     from .cli_conformance import conformance, demo
+    from .cli_send import send
     from .cli_simulate import simulate_app
     from .cli_smt import smt_app
 
     app.command()(demo)
     app.command()(conformance)
+    app.command()(send)
     app.add_typer(simulate_app, name="simulate")
     app.add_typer(smt_app, name="smt")
 

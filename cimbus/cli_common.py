@@ -3,12 +3,13 @@ configuration (a usage error, exit 2, names the problem) and opening its migrate
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
-__all__ = ["ConfigOption", "load_config", "open_store"]
+__all__ = ["ConfigOption", "expand_paths", "load_config", "open_store"]
 
 ConfigOption = typer.Option(
     None,
@@ -61,3 +62,25 @@ def open_store(config: Path | None, *, create: bool = False) -> tuple[Any, Any]:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     return cfg, store
+
+
+def expand_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files to read: the files given, and every ``*.xml`` under the folders given
+    (any case: ``X.XML`` too; a broken link is listed, so it is reported, not skipped), plus
+    a problem line for each folder that could not be read (it is not silently left out)."""
+    out: list[Path] = []
+    problems: list[str] = []
+    for p in paths:
+        if not p.is_dir():
+            out.append(p)
+            continue
+
+        def unreadable(exc: OSError) -> None:
+            problems.append(f"{exc.filename}: cannot read folder: {exc.strerror or exc}")
+
+        found = []
+        for folder, dirs, names in os.walk(p, onerror=unreadable):
+            dirs.sort()
+            found.extend(Path(folder) / n for n in names if n.lower().endswith(".xml"))
+        out.extend(sorted(found))
+    return out, problems

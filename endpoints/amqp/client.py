@@ -59,8 +59,10 @@ class AmqpClient:
         publish_timeout: float = 10.0,
         connect_timeout: float = 10.0,
         message_ttl: float | None = None,
+        serves: bool = True,
     ) -> None:
         self.url = url
+        self.serves = serves
         #: seconds a message this client publishes to cimbus may wait unconsumed (RabbitMQ
         #: per-message ``expiration``): a request expires with its own reply timeout, since
         #: nobody waits for its answer afterwards; None (default): messages never expire
@@ -75,7 +77,9 @@ class AmqpClient:
             exchange=exchange,
             dead_letter_exchange=dead_letter_exchange,
             inbound=inbound,
-            systems=[(system, self.queue)],
+            # a client that only sends (``serves=False``: ``cimbus send``) declares no durable
+            # queue of its own: sending as a system cimbus does not know must not leave one
+            systems=[(system, self.queue)] if serves else [],
             max_length=max_length,
         )
         self.reply_queue = f"client.{system}.{uuid.uuid4().hex[:8]}.reply"
@@ -200,6 +204,8 @@ class AmqpClient:
     # ---------------------------------------------------------------- serving
     def serve(self, handler: Handler) -> None:
         """Answer what cimbus routes to this system, on ``workers`` threads."""
+        if not self.serves:
+            raise RuntimeError(f"{self.system}: this client only sends (made with serves=False)")
         loop = ConsumerLoop(
             self.url,
             [self.queue],

@@ -1,0 +1,185 @@
+"""``cimbus send``: send IEC 61968-100 message files to cimbus or another vendor's endpoint
+over SOAP (zeep), AMQP or MQTT, and print each answer (BUS-4..BUS-7; logic in
+:mod:`cimbus.send`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .cli_common import ConfigOption, expand_paths, load_config
+
+MAX_TIMEOUT = 3600.0
+
+
+def send(
+    messages: list[str] = typer.Argument(
+        ...,
+        metavar="MESSAGE...",
+        help="Message files or folders of *.xml (sent in name order): IEC 61968-100 messages "
+        "or whole SOAP envelopes; - reads one message from standard input.",
+    ),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        "-t",
+        help="Where to send: a cimbus base URL (http://host:port; the service is chosen per "
+        "message), a SOAP service URL or WSDL URL (...?wsdl) of any endpoint, or an "
+        "amqp(s):// / mqtt(s):// broker URL. Default: the cimbus of --config, else "
+        "http://127.0.0.1:8080.",
+    ),
+    wsdl: str | None = typer.Option(
+        None,
+        "--wsdl",
+        help="SOAP: the WSDL (URL or file) naming the operation and address; --to, if given, "
+        "overrides its address.",
+    ),
+    system: str | None = typer.Option(
+        None,
+        "--as",
+        help="AMQP/MQTT: the sending system's name (default: each message's Header/Source).",
+    ),
+    timeout: float = typer.Option(
+        30.0, "--timeout", min=0.1, max=MAX_TIMEOUT, help="Seconds to wait for each answer."
+    ),
+    fresh_ids: bool = typer.Option(
+        False,
+        "--fresh-ids",
+        help="Give each message a new MessageID and Timestamp before sending (a golden file "
+        "sent again is otherwise answered as a duplicate of its first sending).",
+    ),
+    validate: bool = typer.Option(
+        True,
+        "--validate/--no-validate",
+        help="Check each message against cimbus's XSD profiles first and send nothing when "
+        "one is invalid (--no-validate: send as is, e.g. to test a target's refusals).",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Write each answer to DIR/<file>.answer.xml instead of standard output.",
+    ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Only the summary lines (no answer XML on standard output)."
+    ),
+    max_bytes: int = typer.Option(
+        32 * 1024 * 1024, "--max-bytes", min=1, help="Refuse larger messages and answers."
+    ),
+    config: Path | None = ConfigOption,
+) -> None:
+    """Send CIM messages to cimbus or another endpoint and print the answers (BUS-4..BUS-7).
+
+    One summary line per message goes to standard error (OK / PARTIAL / FAILED / FAULT /
+    TIMEOUT / ERROR, the Reply/Error codes and reasons; UNSENT when the target has no
+    operation for it); the answer messages go to standard output (or --out). Every message
+    is checked before anything is sent. Exit 0 when every answer is OK, 1 when any is not (or
+    a message is invalid: nothing is sent), 2 on a usage error, an unreadable file, a message
+    the target has no operation for, or a target that cannot be reached (the run stops).
+    """
+    from cim_models.codec import Codec
+    from cim_models.safexml import Limits
+
+    from .send import TargetError, answer_file, read_messages, sender_for
+
+    cfg = load_config(config)
+    if out is not None:
+        problem = _out_problem(out)
+        if problem:
+            typer.echo(f"error: --out {out}: {problem}", err=True)
+            raise typer.Exit(2)
+    if messages.count("-") > 1:
+        typer.echo("error: - (standard input) can be given once", err=True)
+        raise typer.Exit(2)
+    names: list[str] = []
+    unreadable: list[str] = []
+    for name in messages:
+        if name == "-":
+            names.append(name)
+            continue
+        path = Path(name)
+        if not path.exists():
+            unreadable.append(f"{name}: no such file or folder")
+            continue
+        found, problems = expand_paths([path])
+        unreadable.extend(problems)
+        if path.is_dir() and not found and not problems:
+            unreadable.append(f"{name}: no *.xml files in this folder")
+        names.extend(str(p) for p in found)
+    limits = Limits(max_bytes=max_bytes)
+    items, invalid = read_messages(
+        names, limits=limits, validate=validate, fresh_ids=fresh_ids, codec=Codec(limits=limits)
+    )
+    unreadable.extend(f"{name}: {exc}" for name, exc in invalid if exc.unreadable)
+    refused = [f"{name}: {exc}" for name, exc in invalid if not exc.unreadable]
+    for problem in [*unreadable, *refused]:
+        typer.echo(f"NOT SENT {problem}", err=True)
+    if unreadable or refused:
+        typer.echo(
+            f"nothing sent: {len(unreadable) + len(refused)} message(s) cannot be sent as they are",
+            err=True,
+        )
+        raise typer.Exit(2 if unreadable else 1)
+
+    try:
+        sender = sender_for(
+            to, wsdl=wsdl, system=system, timeout=timeout, config=cfg, limits=limits
+        )
+    except TargetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    taken: set[str] = set()
+    counts: dict[str, int] = {}
+    try:
+        for item in items:
+            try:
+                answer = sender.send(item)
+            except TargetError as exc:  # fatal: the target cannot be reached at all
+                typer.echo(f"error: {exc}", err=True)
+                sent = sum(counts.values())
+                if sent:
+                    typer.echo(f"stopped after {sent} message(s): {_counts(counts)}", err=True)
+                raise typer.Exit(2) from None
+            counts[answer.result] = counts.get(answer.result, 0) + 1
+            took = f" ({answer.seconds * 1000:.0f} ms)" if answer.seconds else ""
+            typer.echo(
+                f"{answer.result:<8} {item.name}: {item.describe()} -> {answer.summary}{took}",
+                err=True,
+            )
+            for line in answer.errors[1:]:
+                typer.echo(f"         {line}", err=True)
+            if answer.body is None or (quiet and out is None):
+                continue
+            if out is not None:
+                path = answer_file(out, item.name, taken)
+                path.write_bytes(answer.body)
+            else:
+                text = answer.body.decode("utf-8", errors="replace").rstrip("\n")
+                typer.echo(text)
+    finally:
+        sender.close()
+    if len(items) > 1:
+        typer.echo(f"{len(items)} sent: {_counts(counts)}", err=True)
+    if "UNSENT" in counts:
+        raise typer.Exit(2)
+    raise typer.Exit(0 if all(r in ("OK", "SENT") for r in counts) else 1)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
+
+
+def _out_problem(folder: Path) -> str | None:
+    """Why answers cannot be written to ``folder`` (created when missing), or None."""
+    import os
+
+    if folder.exists() and not folder.is_dir():
+        return "not a folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create it: {exc.strerror or exc}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "not writable"
+    return None

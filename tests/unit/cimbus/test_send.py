@@ -1,0 +1,529 @@
+"""``cimbus send`` over SOAP (BUS-4, BUS-7): golden message files sent with zeep resolving the
+WSDL to a real cimbus (uvicorn on a free port, SQLite store, embedded HES and MDMS), to a
+"vendor" endpoint known only by its WSDL file, and to targets that misbehave. The broker
+transports are in tests/integration/test_send_brokers.py."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from lxml import etree
+from typer.testing import CliRunner
+
+from cim_models import namespaces as ns
+from cim_models.build import build_message
+from cimbus.cli import app
+from endpoints.embedded import EmbeddedBroker, EmbeddedClient, EmbeddedTransport
+from endpoints.soap import SoapTransport
+from endpoints.soap.server import ServerThread
+from routing.bus import Bus
+from routing.config import Config, SoapConfig
+
+EXCHANGES = Path(__file__).resolve().parents[3] / "conformance" / "exchanges"
+MSG = ns.MSG_NS
+runner = CliRunner()
+
+
+def _field(data: bytes, name: str) -> str | None:
+    return etree.fromstring(data).findtext(f".//{{{MSG}}}{name}")
+
+
+@dataclass
+class Cimbus:
+    url: str
+    bus: Bus
+    hes_got: list[bytes] = field(default_factory=list)
+    mdms_got: list[bytes] = field(default_factory=list)
+
+    def mdms_ids(self) -> list[str | None]:
+        return [_field(m, "MessageID") for m in self.mdms_got]
+
+    def wait_mdms(self, message_id: str, limit: float = 10.0) -> bool:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if message_id in self.mdms_ids():
+                return True
+            time.sleep(0.02)
+        return False
+
+
+@pytest.fixture(scope="module")
+def cimbus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cimbus]:
+    tmp = tmp_path_factory.mktemp("send")
+    config = Config.from_mapping(
+        {
+            "store": {"url": f"sqlite:///{tmp}/cimbus.db"},
+            "bus": {"retry_base": 0.05},
+            "systems": {"HES": {"transport": "embedded"}, "MDMS": {"transport": "embedded"}},
+            "routes": [
+                {"verb": "create", "noun": "EndDeviceControls", "target": "HES", "timeout": 10}
+            ],
+            "subscriptions": [
+                {"verb": "created", "noun": "MeterReadings", "subscribers": ["MDMS"]},
+                {"verb": "created", "noun": "EndDeviceEvents", "subscribers": ["MDMS"]},
+            ],
+        }
+    )
+    bus = Bus(config)
+    broker = EmbeddedBroker()
+    embedded = EmbeddedTransport(bus, broker).start()
+    soap = SoapTransport(bus, SoapConfig(port=0))
+    bus.start()
+    soap.start()
+    running = Cimbus(soap.url, bus)
+
+    def hes(message: bytes) -> bytes:
+        running.hes_got.append(message)
+        return build_message(
+            "reply",
+            "EndDeviceControls",
+            correlation_id=_field(message, "MessageID"),
+            source="HES",
+            result="OK",
+        )
+
+    def mdms(message: bytes) -> None:
+        running.mdms_got.append(message)
+
+    hes_client = EmbeddedClient(broker, "HES")
+    hes_client.serve(hes)
+    mdms_client = EmbeddedClient(broker, "MDMS")
+    mdms_client.serve(mdms)
+    try:
+        yield running
+    finally:
+        hes_client.close()
+        mdms_client.close()
+        soap.stop()
+        embedded.stop()
+        bus.stop()
+
+
+def golden(tmp_path: Path, noun: str, element: str, *, sync: bool = False, name: str = "") -> Path:
+    """A golden message with a MessageID of its own, written to ``tmp_path``; ``sync`` drops
+    AsyncReplyFlag and ReplyAddress (the answer then comes on the SOAP call)."""
+    root = etree.parse(str(EXCHANGES / noun / f"{element}.xml")).getroot()
+    root.find(f".//{{{MSG}}}MessageID").text = str(uuid.uuid4())
+    if sync:
+        for tag in ("AsyncReplyFlag", "ReplyAddress"):
+            el = root.find(f".//{{{MSG}}}{tag}")
+            if el is not None:
+                el.getparent().remove(el)
+    path = tmp_path / (name or f"{element}.xml")
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return path
+
+
+def message_id(path: Path) -> str:
+    return _field(path.read_bytes(), "MessageID") or ""
+
+
+def send(*args: str, input: bytes | None = None):
+    return runner.invoke(app, ["send", *args], input=input)
+
+
+# ---------------------------------------------------------------------------- cimbus
+
+
+def test_an_event_is_sent_to_the_service_cimbus_offers_for_it(cimbus: Cimbus, tmp_path: Path):
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--to", cimbus.url, str(path))
+    assert result.exit_code == 0, result.stderr
+    # summary on stderr, the answer (an acknowledgement of this message) on stdout
+    assert result.stderr.startswith(f"OK       {path}: created MeterReadings {message_id(path)}")
+    answer = etree.fromstring(result.stdout.encode())
+    assert etree.QName(answer).localname == "MeterReadingsResponseMessage"
+    assert answer.findtext(f".//{{{MSG}}}CorrelationID") == message_id(path)
+    assert answer.findtext(f".//{{{MSG}}}Result") == "OK"
+    assert cimbus.wait_mdms(message_id(path))  # and it took effect: MDMS got it
+
+
+def test_a_request_gets_the_served_systems_reply(cimbus: Cimbus, tmp_path: Path) -> None:
+    path = golden(tmp_path, "EndDeviceControls", "CreateEndDeviceControls", sync=True)
+    result = send("--to", f"{cimbus.url}/ws/", str(path))  # the /ws folder works as well
+    assert result.exit_code == 0, result.stderr
+    assert "create EndDeviceControls" in result.stderr
+    reply = etree.fromstring(result.stdout.encode())
+    assert reply.findtext(f".//{{{MSG}}}Source") == "HES"  # the HES's own reply, relayed
+    assert reply.findtext(f".//{{{MSG}}}CorrelationID") == message_id(path)
+    assert any(_field(m, "MessageID") == message_id(path) for m in cimbus.hes_got)
+
+
+def test_a_failed_reply_exits_1_with_its_code_and_reason(cimbus: Cimbus, tmp_path: Path) -> None:
+    path = golden(tmp_path, "OutageRecords", "CreatedOutageRecords")  # nobody subscribes
+    result = send("--to", cimbus.url, str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("FAILED ")
+    assert "2.5 (FATAL): cimbus does not serve 'created OutageRecords'" in result.stderr
+    assert _field(result.stdout.encode(), "Result") == "FAILED"
+
+
+def test_several_files_and_a_folder_one_line_each_and_a_total(cimbus: Cimbus, tmp_path: Path):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    a = golden(folder, "MeterReadings", "CreatedMeterReadings", name="a.xml")
+    b = golden(folder, "EndDeviceEvents", "CreatedEndDeviceEvents", name="b.xml")
+    c = golden(tmp_path, "OutageRecords", "CreatedOutageRecords")
+    result = send("--to", cimbus.url, "--quiet", str(folder), str(c))
+    assert result.exit_code == 1  # one FAILED among them
+    lines = result.stderr.splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["OK", "OK", "FAILED"]
+    assert str(a) in lines[0] and str(b) in lines[1] and str(c) in lines[2]
+    assert lines[-1] == "3 sent: 1 FAILED, 2 OK"
+    assert result.stdout == ""  # --quiet: no answer XML
+    assert cimbus.wait_mdms(message_id(a)) and cimbus.wait_mdms(message_id(b))
+
+
+def test_fresh_ids_lets_a_golden_file_be_sent_again(cimbus: Cimbus, tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    first = send("--to", cimbus.url, str(path))
+    again = send("--to", cimbus.url, str(path))
+    fresh = send("--to", cimbus.url, "--fresh-ids", str(path))
+    assert first.exit_code == again.exit_code == fresh.exit_code == 0
+    # the same MessageID is a duplicate: answered, not delivered again (REL-1) ...
+    fresh_id = _field(fresh.stdout.encode(), "CorrelationID")
+    assert fresh_id not in (None, message_id(path))
+    assert cimbus.wait_mdms(fresh_id)
+    time.sleep(0.3)
+    assert cimbus.mdms_ids().count(message_id(path)) == 1
+    # ... a fresh one is a new message; the file itself is left as it was
+    assert fresh_id in fresh.stderr and message_id(path) not in fresh.stderr
+
+
+def test_fresh_ids_adds_a_missing_message_id_where_the_schema_wants_it(tmp_path: Path) -> None:
+    from cimbus.send import read_message, refresh_ids
+
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    root = etree.parse(str(path)).getroot()
+    mid = root.find(f".//{{{MSG}}}MessageID")
+    mid.getparent().remove(mid)
+    path.write_bytes(etree.tostring(root))
+    item = read_message(str(path))
+    refresh_ids(item)
+    header = item.message.find(f"{{{etree.QName(item.message).namespace}}}Header")
+    names = [etree.QName(c).localname for c in header]
+    assert names.index("MessageID") == names.index("AckRequired") + 1
+    assert item.message_id == header.findtext(f"{{{MSG}}}MessageID")
+
+
+def test_answers_go_to_out_files(cimbus: Cimbus, tmp_path: Path) -> None:
+    one = golden(tmp_path, "MeterReadings", "CreatedMeterReadings", name="x.xml")
+    (tmp_path / "other").mkdir()
+    two = golden(tmp_path / "other", "MeterReadings", "CreatedMeterReadings", name="x.xml")
+    out = tmp_path / "answers" / "deep"
+    result = send("--to", cimbus.url, "--out", str(out), str(one), str(two))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["x.2.answer.xml", "x.answer.xml"]
+    assert _field((out / "x.answer.xml").read_bytes(), "CorrelationID") == message_id(one)
+    assert _field((out / "x.2.answer.xml").read_bytes(), "CorrelationID") == message_id(two)
+
+
+def test_standard_input(cimbus: Cimbus, tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--to", cimbus.url, "-", input=path.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("OK       -: created MeterReadings")
+
+
+def test_a_generic_request_message_goes_in_the_operations_wrapper(cimbus: Cimbus, tmp_path: Path):
+    root = etree.parse(str(EXCHANGES / "generic" / "RequestMessage-CreateEndDeviceControls.xml"))
+    root = root.getroot()
+    root.find(f".//{{{MSG}}}MessageID").text = str(uuid.uuid4())
+    for tag in ("AsyncReplyFlag", "ReplyAddress"):
+        el = root.find(f".//{{{MSG}}}{tag}")
+        if el is not None:
+            el.getparent().remove(el)
+    path = tmp_path / "generic.xml"
+    path.write_bytes(etree.tostring(root))
+    result = send("--to", cimbus.url, str(path))
+    assert result.exit_code == 0, result.stderr
+    got = next(m for m in cimbus.hes_got if _field(m, "MessageID") == message_id(path))
+    assert etree.QName(etree.fromstring(got)).localname == "CreateEndDeviceControls"
+
+
+def test_a_soap_envelope_file_is_sent_as_it_is(cimbus: Cimbus, tmp_path: Path) -> None:
+    """Its SOAP Header goes too: a mustUnderstand block cimbus does not know is refused with a
+    MustUnderstand fault (SOAP 1.1 4.2.3), which only happens if the header arrived."""
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    env = (
+        b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+        b'<soapenv:Header><x:Lock xmlns:x="urn:example" soapenv:mustUnderstand="1"/>'
+        b"</soapenv:Header><soapenv:Body>"
+        + path.read_bytes().split(b"?>", 1)[1]
+        + b"</soapenv:Body></soapenv:Envelope>"
+    )
+    envelope = tmp_path / "envelope.xml"
+    envelope.write_bytes(env)
+    result = send("--to", cimbus.url, str(envelope))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("FAULT    ")
+    assert "SOAP Fault MustUnderstand (HTTP 500)" in result.stderr
+
+
+# ---------------------------------------------------------------------------- input
+
+
+def test_an_invalid_message_sends_nothing(cimbus: Cimbus, tmp_path: Path) -> None:
+    good = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    bad = golden(tmp_path, "MeterReadings", "CreatedMeterReadings", name="bad.xml")
+    bad.write_bytes(bad.read_bytes().replace(b"<msg:Verb>created</msg:Verb>", b""))
+    result = send("--to", cimbus.url, str(good), str(bad))
+    assert result.exit_code == 1
+    assert f"NOT SENT {bad}: not valid against cimbus's XSD profiles" in result.stderr
+    assert "(--no-validate sends it anyway)" in result.stderr
+    assert "nothing sent: 1 message(s) cannot be sent as they are" in result.stderr
+    time.sleep(0.3)
+    assert message_id(good) not in cimbus.mdms_ids()  # not even the good one
+    assert not cimbus.bus.store.trail(message_id(good))
+
+
+def test_no_validate_sends_it_and_cimbus_refuses_it(cimbus: Cimbus, tmp_path: Path) -> None:
+    bad = golden(tmp_path, "MeterReadings", "CreatedMeterReadings", name="bad.xml")
+    bad.write_bytes(bad.read_bytes().replace(b"<msg:Noun>MeterReadings</msg:Noun>", b""))
+    result = send("--to", cimbus.url, "--no-validate", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.split()[0] in ("FAILED", "FAULT")
+    assert cimbus.bus.store.trail(message_id(bad))  # cimbus got it and recorded the refusal
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty document"),
+        (b"<a><b></a>", "not well-formed XML"),
+        (b'<!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>', "DOCTYPE declarations are not allowed"),
+        (
+            b'<MeterReadings xmlns="http://iec.ch/TC57/2011/MeterReadings#"/>',
+            "is a bare payload, not an IEC 61968-100 message",
+        ),
+        (b"<x:Thing xmlns:x='urn:other'/>", "is not an IEC 61968-100 message"),
+    ],
+)
+def test_input_that_is_not_a_message_exits_1_naming_the_problem(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "in.xml"
+    path.write_bytes(content)
+    result = send("--to", "http://127.0.0.1:9", str(path))  # never contacted
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"NOT SENT {path}: ")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_files_and_empty_folders_are_usage_errors(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = send("--to", "http://127.0.0.1:9", str(tmp_path / "nope.xml"), str(tmp_path / "empty"))
+    assert result.exit_code == 2
+    assert f"NOT SENT {tmp_path / 'nope.xml'}: no such file or folder" in result.stderr
+    assert f"NOT SENT {tmp_path / 'empty'}: no *.xml files in this folder" in result.stderr
+    assert send("--to", "http://127.0.0.1:9", "-", "-").exit_code == 2
+    big = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--to", "http://127.0.0.1:9", "--max-bytes", "100", str(big))
+    assert result.exit_code == 1
+    assert "over the limit of 100 bytes (--max-bytes)" in result.stderr
+
+
+def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--to", "http://127.0.0.1:9", "--out", str(path), str(path))
+    assert result.exit_code == 2
+    assert f"error: --out {path}: not a folder" in result.stderr
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_target_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--to", f"http://127.0.0.1:{free_port()}", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: ")
+    assert "cannot reach http://127.0.0.1:" in result.stderr
+    assert "Connection refused" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    result = send("--to", "ftp://x", str(path))
+    assert result.exit_code == 2 and "give an http(s):// SOAP URL" in result.stderr
+
+
+def test_no_wsdl_at_a_service_url_says_so(cimbus: Cimbus, tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--to", f"{cimbus.url}/nothing/here", str(path))
+    assert result.exit_code == 2
+    assert f"no WSDL at {cimbus.url}/nothing/here?wsdl (HTTP 404)" in result.stderr
+
+
+@dataclass
+class Vendor:
+    """Another vendor's endpoint: its WSDL is a file (cimbus's ReceiveMeterReadings WSDL with
+    the vendor's address), and it answers POSTs as ``behaviour`` says."""
+
+    url: str
+    wsdl: Path
+    behaviour: dict[str, object]
+    posts: list[tuple[dict[str, str], bytes]]
+
+
+@pytest.fixture
+def vendor(cimbus: Cimbus, tmp_path: Path) -> Iterator[Vendor]:
+    behaviour: dict[str, object] = {"mode": "ok"}
+    posts: list[tuple[dict[str, str], bytes]] = []
+    api = FastAPI()
+
+    @api.post("/vendor/cim/MeterReadings")
+    async def post(request: Request) -> Response:
+        body = await request.body()
+        posts.append((dict(request.headers), body))
+        mode = behaviour["mode"]
+        if mode == "html":
+            return Response("<html>login</html>", 200, media_type="text/html")
+        if mode == "big":
+            return Response(b"<x>" + b"a" * 5000 + b"</x>", 200, media_type="text/xml")
+        # relay to cimbus, as a vendor's own bus would answer
+        answer = httpx.post(
+            f"{cimbus.url}/ws/ReceiveMeterReadings",
+            content=body,
+            headers={
+                "Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": request.headers["soapaction"],
+            },
+        )
+        return Response(answer.content, answer.status_code, media_type="text/xml")
+
+    server = ServerThread(api).start()
+    text = httpx.get(f"{cimbus.url}/ws/ReceiveMeterReadings?wsdl").text
+    wsdl = tmp_path / "vendor.wsdl"
+    # the XSD imports stay absolute (cimbus serves them), the address is the vendor's
+    wsdl.write_text(
+        text.replace(
+            f'location="{cimbus.url}/ws/ReceiveMeterReadings"',
+            f'location="{server.url}/vendor/cim/MeterReadings"',
+        )
+    )
+    assert f"{server.url}/vendor/cim/MeterReadings" in wsdl.read_text()
+    try:
+        yield Vendor(server.url, wsdl, behaviour, posts)
+    finally:
+        server.stop()
+
+
+def test_a_vendor_wsdl_file_names_the_address_and_soap_action(
+    cimbus: Cimbus, vendor: Vendor, tmp_path: Path
+) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--wsdl", str(vendor.wsdl), str(path))
+    assert result.exit_code == 0, result.stderr
+    headers, body = vendor.posts[-1]
+    assert headers["soapaction"] == '"http://iec.ch/TC57/2011/MeterReadings/CreatedMeterReadings"'
+    assert headers["content-type"] == "text/xml; charset=utf-8"
+    # the message went out as the file has it (inside a SOAP 1.1 envelope)
+    sent = etree.fromstring(body)
+    assert etree.QName(sent).namespace == "http://schemas.xmlsoap.org/soap/envelope/"
+    inner = sent[0][0]
+    original = etree.parse(str(path)).getroot()
+    assert etree.tostring(inner, method="c14n", exclusive=True) == etree.tostring(
+        original, method="c14n", exclusive=True
+    )
+
+
+def test_to_overrides_the_wsdls_address(cimbus: Cimbus, vendor: Vendor, tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send(
+        "--wsdl", str(vendor.wsdl), "--to", f"{cimbus.url}/ws/ReceiveMeterReadings", str(path)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert vendor.posts == []  # straight to cimbus
+    assert cimbus.wait_mdms(message_id(path))
+
+
+def test_a_wsdl_without_an_operation_for_the_message_lists_what_it_offers(
+    vendor: Vendor, tmp_path: Path
+) -> None:
+    path = golden(tmp_path, "EndDeviceControls", "CreateEndDeviceControls")
+    result = send("--wsdl", str(vendor.wsdl), str(path))
+    assert result.exit_code == 2
+    assert "has no operation that takes CreateEndDeviceControls" in result.stderr
+    assert "it offers CanceledMeterReadings, ChangedMeterReadings" in result.stderr
+    assert result.stderr.startswith(f"UNSENT   {path}: ")
+    assert vendor.posts == []
+    # the other messages of the run are still sent; the exit stays 2
+    good = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    result = send("--wsdl", str(vendor.wsdl), str(path), str(good))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1].startswith(f"OK       {good}")
+    assert len(vendor.posts) == 1
+    result = send("--wsdl", str(tmp_path / "missing.wsdl"), str(path))
+    assert result.exit_code == 2 and "no such file" in result.stderr
+    junk = tmp_path / "junk.wsdl"
+    junk.write_text("<not-a-wsdl/>")
+    result = send("--wsdl", str(junk), str(path))
+    assert result.exit_code == 2 and "junk.wsdl" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_target_that_answers_html_or_too_much(vendor: Vendor, tmp_path: Path) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    vendor.behaviour["mode"] = "html"
+    result = send("--wsdl", str(vendor.wsdl), str(path))
+    assert result.exit_code == 1
+    assert "ERROR" in result.stderr and "is text/html, not a SOAP answer" in result.stderr
+    vendor.behaviour["mode"] = "big"
+    result = send("--wsdl", str(vendor.wsdl), "--max-bytes", "4096", "--no-validate", str(path))
+    assert result.exit_code == 1
+    assert "(--max-bytes)" in result.stderr
+
+
+def test_a_target_that_does_not_answer_times_out(vendor: Vendor, tmp_path: Path) -> None:
+    """A server that accepts the connection and never answers: TIMEOUT after --timeout."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                accepted.append(listener.accept()[0])
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    port = listener.getsockname()[1]
+    started = time.monotonic()
+    try:
+        result = send(
+            "--wsdl",
+            str(vendor.wsdl),
+            "--to",
+            f"http://127.0.0.1:{port}/x",
+            "--timeout",
+            "1",
+            str(path),
+        )
+    finally:
+        listener.close()
+        for s in accepted:
+            s.close()
+    assert result.exit_code == 1
+    assert result.stderr.startswith("TIMEOUT ")
+    assert "no answer from http://127.0.0.1:" in result.stderr
+    assert time.monotonic() - started < 10
