@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import ssl
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -563,21 +564,188 @@ def _reason(exc: BaseException) -> str:
 
 
 def probe_mqtt(url: str, timeout: float = 10.0) -> None:
-    """A TCP connection to the MQTT broker succeeds; raise :class:`HarnessError` otherwise."""
-    import socket
-    from urllib.parse import urlsplit
+    """An MQTT 5 handshake with the broker as cimbus's clients make it (the URL's user name and
+    password; ``mqtts://``: TLS, the broker's certificate and host name checked), then a clean
+    DISCONNECT. Raise :class:`HarnessError` with the (masked) URL and the reason otherwise:
+    unreachable, TLS handshake failed, CONNACK refused (bad user name or password, not
+    authorised, any other reason code) or no CONNACK (not an MQTT broker). Bounded by
+    ``timeout`` as a whole; paho runs without a network thread, and every socket is closed."""
+    import select
+    import time
+    import uuid
 
-    problem = _host_problem(url, ("mqtt", "mqtts", "tcp"))
+    import paho.mqtt.client as mqtt
+
+    from endpoints.mqtt._connection import BrokerAddress
+
+    problem = _host_problem(url, ("mqtt", "mqtts", "tcp", "ssl"))
     if problem:
         raise HarnessError(f"broker {masked(url)}: {problem}")
-    parts = urlsplit(url)
+    address = BrokerAddress.from_url(url)
+    where = f"broker {masked(url)}"
+    not_mqtt = "(is it an MQTT broker?)"
+
+    def handshake() -> None:
+        deadline = time.monotonic() + timeout
+        outcome: dict[str, Any] = {}
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"cimbus-probe-{uuid.uuid4().hex[:12]}",
+            protocol=mqtt.MQTTv5,
+            reconnect_on_failure=False,
+        )
+        client.connect_timeout = timeout
+        tls = None
+        if address.tls:
+            tls = _ProbeTlsContext(lambda: deadline - time.monotonic())
+            client.tls_set_context(tls)
+        if address.username:
+            client.username_pw_set(address.username, address.password)
+        client.on_connect = lambda c, u, flags, reason, props: outcome.setdefault("connack", reason)
+        try:
+            try:
+                client.connect(address.host, address.port, clean_start=True)
+            except (OSError, ValueError) as exc:  # ssl.SSLError and CertificateError included
+                if tls is not None and tls.wrapped:  # TCP connected: the TLS handshake failed
+                    raise HarnessError(
+                        f"{where}: TLS handshake failed: {_tls_reason(exc, timeout)}"
+                    ) from None
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                raise HarnessError(f"{where} is unreachable: {reason}") from None
+            rc = mqtt.MQTT_ERR_SUCCESS
+            first_seen = False
+            while "connack" not in outcome and rc == mqtt.MQTT_ERR_SUCCESS:
+                remaining = deadline - time.monotonic()
+                sock = client.socket()
+                if remaining <= 0 or sock is None:
+                    break
+                readable = getattr(sock, "pending", lambda: 0)() > 0  # TLS-buffered bytes
+                try:
+                    if not readable:
+                        wants = [sock] if client.want_write() else []
+                        r, w, _ = select.select([sock], wants, [], min(remaining, 0.2))
+                        readable = bool(r)
+                        if w:
+                            rc = client.loop_write()
+                    if readable and not first_seen and tls is None:
+                        first_seen = True
+                        _check_first_bytes(sock, where)
+                    if readable and rc == mqtt.MQTT_ERR_SUCCESS:
+                        rc = client.loop_read()
+                except HarnessError:
+                    raise
+                except Exception as exc:  # paho could not parse what came
+                    raise HarnessError(
+                        f"{where} answered the MQTT handshake with something that is not a "
+                        f"CONNACK ({exc or type(exc).__name__}) {not_mqtt}"
+                    ) from None
+            reason = outcome.get("connack")
+            if reason is None:
+                if rc == mqtt.MQTT_ERR_SUCCESS and client.socket() is not None:
+                    raise HarnessError(
+                        f"{where} did not answer the MQTT handshake within {timeout:g} s {not_mqtt}"
+                    )
+                if rc in (mqtt.MQTT_ERR_CONN_LOST, mqtt.MQTT_ERR_NO_CONN, mqtt.MQTT_ERR_SUCCESS):
+                    raise HarnessError(
+                        f"{where} closed the connection during the MQTT handshake {not_mqtt}"
+                    )
+                raise HarnessError(
+                    f"{where} answered the MQTT handshake with something that is not a "
+                    f"CONNACK ({mqtt.error_string(rc)}) {not_mqtt}"
+                )
+            if reason.is_failure:
+                raise HarnessError(_connack_refusal(where, reason, address.username))
+        finally:
+            if "connack" in outcome and not outcome["connack"].is_failure:
+                with contextlib.suppress(Exception):
+                    client.disconnect()  # no network thread: DISCONNECT sent, socket closed
+            with contextlib.suppress(Exception):
+                sock = client.socket()
+                if sock is not None:
+                    sock.close()
+            for s in tls.wrapped if tls is not None else ():
+                with contextlib.suppress(Exception):
+                    s.close()
+
+    _bounded(handshake, timeout + 2, f"{where} is unreachable")
+
+
+class _ProbeTlsContext(ssl.SSLContext):
+    """The TLS settings of endpoints/mqtt (paho's ``tls_set(cert_reqs=CERT_REQUIRED)``: the
+    system's CAs, the certificate and the host name checked), remembering the sockets it
+    wrapped: paho wraps right after the TCP connection is made, so a failure after that is the
+    TLS handshake's, and the socket can be closed. The handshake gets what is left of the
+    probe's time."""
+
+    def __new__(cls, remaining: Any) -> _ProbeTlsContext:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+    def __init__(self, remaining: Any) -> None:
+        super().__init__()
+        self.verify_mode = ssl.CERT_REQUIRED
+        self.load_default_certs()
+        self.remaining = remaining
+        self.wrapped: list[Any] = []
+
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:
+        wrapped = super().wrap_socket(sock, *args, **kwargs)
+        self.wrapped.append(wrapped)
+        # paho asks for the handshake next, with its own (full) timeout; done here it gets
+        # what is left of the probe's time, and paho's do_handshake() is then a no-op
+        wrapped.settimeout(max(self.remaining(), 0.001))
+        wrapped.do_handshake()
+        return wrapped
+
+
+def _check_first_bytes(sock: Any, where: str) -> None:
+    """The first bytes a plain-TCP peer sent (peeked: paho still reads them) begin a CONNACK,
+    or :class:`HarnessError` quoting them (an HTTP status line, RabbitMQ's AMQP header)."""
+    import socket
+
     try:
-        socket.create_connection(
-            (parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883)),
-            timeout=timeout,
-        ).close()
-    except OSError as exc:
-        raise HarnessError(f"broker {masked(url)} is unreachable: {exc.strerror or exc}") from None
+        first = sock.recv(64, socket.MSG_PEEK)
+    except OSError:
+        return  # paho reads the error itself
+    if first and first[0] != 0x20:  # 0x20: CONNACK
+        text = first.split(b"\r\n", 1)[0][:40].decode("latin-1")
+        raise HarnessError(
+            f"{where} answered the MQTT handshake with {text!r}, not a CONNACK "
+            "(is it an MQTT broker?)"
+        )
+
+
+def _tls_reason(exc: BaseException, timeout: float) -> str:
+    """Why the TLS handshake failed, in one line."""
+    import re
+
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return re.sub(r" \(_ssl\.c:\d+\)$", "", text)
+
+
+#: MQTT 5 CONNACK reason codes (paho reports an MQTT 3 broker's refusal of MQTT 5 as 0x84)
+UNSUPPORTED_PROTOCOL_VERSION = 0x84
+BAD_USER_NAME_OR_PASSWORD = 0x86
+NOT_AUTHORIZED = 0x87
+
+
+def _connack_refusal(where: str, reason: Any, username: str | None) -> str:
+    """One line for a CONNACK refusing the connection, by its MQTT 5 reason code."""
+    code = getattr(reason, "value", reason)
+    if code == BAD_USER_NAME_OR_PASSWORD:
+        return f"{where}: login refused (bad user name or password)"
+    if code == NOT_AUTHORIZED:  # Mosquitto's answer to a wrong password too
+        if username:
+            why = f"wrong password, or user {username!r} may not connect"
+        else:
+            why = "the broker refuses anonymous clients: give user:password in the URL"
+        return f"{where}: login refused (not authorised: {why})"
+    if code == UNSUPPORTED_PROTOCOL_VERSION:
+        return f"{where}: the broker refused the connection: {reason} (cimbus speaks MQTT 5)"
+    return f"{where}: the broker refused the connection: {reason} (CONNACK 0x{code:02x})"
 
 
 def probe(
