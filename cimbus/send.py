@@ -487,7 +487,8 @@ class SoapSender:
             if same_local:
                 raise TargetError(
                     f"WSDL {_masked(location)}: operation {same_local[0][0]} takes "
-                    f"{same_local[0][2]}, the message is {wanted} (another namespace)"
+                    f"{same_local[0][2]}, the message is {wanted} (another namespace: send a "
+                    "message written in the WSDL's namespaces)"
                 )
             offered = ", ".join(sorted(op[0] for op in ops))
             raise TargetError(

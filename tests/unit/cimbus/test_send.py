@@ -527,3 +527,31 @@ def test_a_target_that_does_not_answer_times_out(vendor: Vendor, tmp_path: Path)
     assert result.stderr.startswith("TIMEOUT ")
     assert "no answer from http://127.0.0.1:" in result.stderr
     assert time.monotonic() - started < 10
+
+
+def test_a_third_party_wsdl_from_the_reference_set(
+    cimbus: Cimbus, cim_reference: Path, tmp_path: Path
+) -> None:
+    """Interop: the openwms SendMeterReadings WSDL (another publisher's, read in place from
+    ../shared/cim-reference) drives the send. Its wrapper namespace is the ``www.iec.ch``
+    variant: a message in that namespace finds the operation and cimbus reads it; cimbus's
+    canonical message does not match it and is UNSENT with the reason."""
+    wsdl = cim_reference / "tree/sixthcolumn__openwms/61968-9/wsdl/SendMeterReadings.wsdl"
+    canonical = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    theirs = tmp_path / "theirs.xml"
+    theirs.write_bytes(
+        canonical.read_bytes().replace(
+            b"http://iec.ch/TC57/2011/MeterReadingsMessage",
+            b"http://www.iec.ch/TC57/2011/MeterReadingsMessage",
+        )
+    )
+    to = f"{cimbus.url}/ws/ReceiveMeterReadings"  # the WSDL's address is a placeholder
+    result = send("--wsdl", str(wsdl), "--to", to, str(theirs))
+    assert result.exit_code == 0, result.stderr
+    assert cimbus.wait_mdms(message_id(theirs))
+    result = send("--wsdl", str(wsdl), "--to", to, "--fresh-ids", str(canonical))
+    assert result.exit_code == 2
+    assert "takes {http://www.iec.ch/TC57/2011/MeterReadingsMessage}CreatedMeterReadings" in (
+        result.stderr
+    )
+    assert "(another namespace: send a message written in the WSDL's namespaces)" in result.stderr
