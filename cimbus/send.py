@@ -756,7 +756,12 @@ class BrokerSender:
 
             mqtt = self.config.mqtt
             client = MqttClient(
-                self.url, system, topic_prefix=mqtt.topic_prefix, qos=mqtt.qos, timeout=self.timeout
+                self.url,
+                system,
+                topic_prefix=mqtt.topic_prefix,
+                qos=mqtt.qos,
+                timeout=self.timeout,
+                message_expiry=self.timeout,  # as the AMQP TTL above
             )
         self._clients[system] = client
         return client
@@ -780,7 +785,7 @@ class BrokerSender:
                 )
             body = client.request(item.body(), timeout=self.timeout)
         except ReplyTimeout:
-            expiry = " (it expires unconsumed on RabbitMQ)" if self.transport == "amqp" else ""
+            expiry = " (it expires unconsumed on the broker)"
             return Answer("TIMEOUT", f"no answer from cimbus within {self.timeout:g} s{expiry}")
         except Exception as exc:  # a broker that went away meanwhile: one line, not a traceback
             return Answer("ERROR", f"{self.transport.upper()}: {exc or type(exc).__name__}")

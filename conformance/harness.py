@@ -43,8 +43,8 @@ __all__ = [
     "registry_toml",
 ]
 
-#: seconds a request the conformance clients publish on RabbitMQ lives unconsumed: the
-#: simulators' reply timeout, after which nobody waits for its answer any more
+#: seconds a request the conformance clients publish on RabbitMQ or Mosquitto lives unconsumed:
+#: the simulators' reply timeout, after which nobody waits for its answer any more
 REQUEST_TTL = 30.0
 
 REPO = Path(__file__).resolve().parents[1]
@@ -331,7 +331,9 @@ def _client_for(world: World, transport: str, system: str, cfg: Any) -> Any:
         )
     from endpoints.mqtt import MqttClient
 
-    return MqttClient(cfg.mqtt.url, system, topic_prefix=cfg.mqtt.topic_prefix)
+    return MqttClient(
+        cfg.mqtt.url, system, topic_prefix=cfg.mqtt.topic_prefix, message_expiry=REQUEST_TTL
+    )
 
 
 def _remote(

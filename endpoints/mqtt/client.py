@@ -18,12 +18,14 @@ may itself call ``request``.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
 from dataclasses import replace
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
 
 from cim_models.ids import new_message_id
 
@@ -54,9 +56,15 @@ class MqttClient:
         receive_maximum: int = 50,
         max_inflight: int = 100,
         timeout: float = 10.0,
+        message_expiry: float | None = None,
     ) -> None:
         self.url = url
         self.system = system
+        #: seconds a message this client publishes to cimbus may wait undelivered on the broker
+        #: (MQTT 5 Message Expiry Interval, e.g. while cimbus's persistent session is offline):
+        #: a request expires with its own reply timeout, since nobody waits for its answer
+        #: afterwards (as AmqpClient's ``message_ttl``); None (default): messages never expire
+        self.message_expiry = message_expiry
         self.client_id = client_id or f"{system}-{uuid.uuid4().hex[:8]}"
         self.session_expiry = session_expiry
         self.topics = TopicScheme(topic_prefix)
@@ -113,7 +121,11 @@ class MqttClient:
         topic = self.topics.inbound(self.system, props.noun or "Unknown", device)
         deadline = time.monotonic() + timeout
         conn.publish_and_confirm(
-            topic, body, props.to_mqtt(), qos=self.qos, timeout=min(timeout, self.timeout)
+            topic,
+            body,
+            self._expiring(props.to_mqtt(), timeout if self.message_expiry is not None else None),
+            qos=self.qos,
+            timeout=min(timeout, self.timeout),
         )
         with self._arrived:
             if not self._arrived.wait_for(
@@ -127,7 +139,20 @@ class MqttClient:
         conn = self._request_connection()
         props = MessageProperties.from_body(body)
         topic = self.topics.inbound(self.system, props.noun or "Unknown", device)
-        conn.publish_and_confirm(topic, body, props.to_mqtt(), qos=self.qos, timeout=self.timeout)
+        conn.publish_and_confirm(
+            topic,
+            body,
+            self._expiring(props.to_mqtt(), self.message_expiry),
+            qos=self.qos,
+            timeout=self.timeout,
+        )
+
+    @staticmethod
+    def _expiring(props: Properties, seconds: float | None) -> Properties:
+        """``props`` with a Message Expiry Interval of ``seconds`` (whole seconds, at least 1)."""
+        if seconds is not None:
+            props.MessageExpiryInterval = max(1, math.ceil(seconds))
+        return props
 
     def serve(self, handler: Handler) -> None:
         """Answer what cimbus sends to this system (requests, events, async replies). Calling

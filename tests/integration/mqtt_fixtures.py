@@ -128,7 +128,9 @@ class FakeBus:
 
     def handle(self, raw: bytes, *, transport: str, reply_to=None, meta=None) -> Any:
         self.handled.append((raw, reply_to, meta or {}))
-        return SimpleNamespace(reply=None, envelope=None, result="OK", outcome="")
+        return SimpleNamespace(
+            reply=None, envelope=None, result="OK", outcome="", store_down=False, store_failure=None
+        )
 
 
 def mqtt_config(url: str, prefix: str, **overrides: Any) -> dict[str, Any]:
