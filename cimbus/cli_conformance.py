@@ -396,8 +396,12 @@ def _try_it(url: str, world: Any) -> str:
     return f"""
 Try it: an on-demand read as the Rep of Record {m.ror} for ESIID {m.esiid} (ODR: one successful
 read per ESIID per day, and the demo's scenarios used other ESIIDs; sending the same file again
-returns the stored reply, as for any repeated MessageID: change the MessageID for a new request).
+returns the stored reply, as for any repeated MessageID: change the MessageID for a new request,
+or send it with cimbus send --fresh-ids).
 {caveat}
+  cimbus send (prints the reply on standard output, a summary line on standard error):
+    cimbus send --to {url} {path}
+
   curl (SOAP 1.1):
     curl -s {url}/ws/GetMeterReadings -H 'Content-Type: text/xml; charset=utf-8' \\
       -H 'SOAPAction: "http://iec.ch/TC57/2011/MeterReadings/GetMeterReadings"' --data-binary @{path}

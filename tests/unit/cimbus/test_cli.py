@@ -103,6 +103,18 @@ def test_demo_keeps_serving_soap_with_the_wsdl_list_and_a_try_it() -> None:
         )
         assert answer.status_code == 200 and b"<msg:Result>OK</msg:Result>" in answer.content
         assert b'ReadingQualityType ref="2.0.0"' in answer.content
+        # the printed cimbus send command works as printed (the same MessageID: the stored reply)
+        command = re.search(r"^\s+(cimbus send --to \S+ \S+)$", out, re.M).group(1).split()
+        sent = subprocess.run(
+            [sys.executable, "-m", "cimbus.cli", *command[1:]],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stderr.startswith(f"OK       {curl}: get MeterReadings ")
+        assert "<msg:Result>OK</msg:Result>" in sent.stdout
+        assert 'ReadingQualityType ref="2.0.0"' in sent.stdout
     finally:
         proc.terminate()
         proc.wait(timeout=20)
