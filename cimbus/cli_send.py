@@ -5,10 +5,14 @@ over SOAP (zeep), AMQP or MQTT, and print each answer (BUS-4..BUS-7; logic in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from .cli_common import ConfigOption, expand_paths, load_config
+
+if TYPE_CHECKING:
+    from .send import TlsOptions
 
 MAX_TIMEOUT = 3600.0
 
@@ -64,6 +68,18 @@ def send(
     quiet: bool = typer.Option(
         False, "--quiet", "-q", help="Only the summary lines (no answer XML on standard output)."
     ),
+    ca_file: Path | None = typer.Option(
+        None, "--ca-file", help="HTTPS: trust the server certificates this CA bundle (PEM) signed."
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", "-k", help="HTTPS: do not check the server's certificate (tests only)."
+    ),
+    cert: Path | None = typer.Option(
+        None, "--cert", help="HTTPS: client certificate (PEM; with its key unless --key)."
+    ),
+    key: Path | None = typer.Option(
+        None, "--key", help="HTTPS: the client certificate's key (PEM)."
+    ),
     max_bytes: int = typer.Option(
         32 * 1024 * 1024, "--max-bytes", min=1, help="Refuse larger messages and answers."
     ),
@@ -84,6 +100,7 @@ def send(
     from .send import TargetError, answer_file, read_messages, sender_for
 
     cfg = load_config(config)
+    tls = _tls_options(ca_file, insecure, cert, key)
     if out is not None:
         problem = _out_problem(out)
         if problem:
@@ -124,7 +141,7 @@ def send(
 
     try:
         sender = sender_for(
-            to, wsdl=wsdl, system=system, timeout=timeout, config=cfg, limits=limits
+            to, wsdl=wsdl, system=system, timeout=timeout, config=cfg, limits=limits, tls=tls
         )
     except TargetError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -164,6 +181,37 @@ def send(
     if "UNSENT" in counts:
         raise typer.Exit(2)
     raise typer.Exit(0 if all(r in ("OK", "SENT") for r in counts) else 1)
+
+
+def _tls_options(
+    ca_file: Path | None, insecure: bool, cert: Path | None, key: Path | None
+) -> TlsOptions:
+    """The HTTPS options checked (a missing file, contradicting options: exit 2)."""
+    from .send import TlsOptions
+
+    problem = None
+    if ca_file is not None and insecure:
+        problem = "--ca-file and --insecure contradict each other"
+    elif key is not None and cert is None:
+        problem = "--key needs --cert"
+    else:
+        for option, path in (("--ca-file", ca_file), ("--cert", cert), ("--key", key)):
+            if path is not None and not path.is_file():
+                problem = f"{option} {path}: no such file"
+                break
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    if insecure:
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        typer.echo("warning: --insecure: server certificates are not checked", err=True)
+    return TlsOptions(
+        verify=False if insecure else (str(ca_file) if ca_file else True),
+        cert=str(cert) if cert else None,
+        key=str(key) if key else None,
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -386,6 +386,44 @@ def _masked(url: str) -> str:
     return masked(url)
 
 
+def _session_class() -> type:
+    import requests
+
+    class Session(requests.Session):
+        """requests lets $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE override a session's ``verify``
+        for every request that does not pass its own (zeep's WSDL loads do not): an explicit
+        ``--ca-file`` or ``--insecure`` must win over the environment."""
+
+        def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[override]
+            settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            if verify is None and self.verify is not True:
+                settings["verify"] = self.verify
+            return settings
+
+    return Session
+
+
+def _Session() -> Any:
+    global _SESSION_CLASS
+    if _SESSION_CLASS is None:
+        _SESSION_CLASS = _session_class()
+    return _SESSION_CLASS()
+
+
+_SESSION_CLASS: type | None = None
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """HTTPS settings for SOAP: ``verify`` True (the system's CAs), a CA bundle file, or False
+    (``--insecure``); ``cert`` / ``key``: a client certificate (PEM) for endpoints that ask for
+    one (mutual TLS)."""
+
+    verify: bool | str = True
+    cert: str | None = None
+    key: str | None = None
+
+
 class SoapSender:
     """Sends over SOAP 1.1 with zeep resolving WSDL, operation, SOAPAction and address."""
 
@@ -396,8 +434,8 @@ class SoapSender:
         wsdl: str | None = None,
         timeout: float = 30.0,
         limits: Limits = DEFAULT_LIMITS,
+        tls: TlsOptions | None = None,
     ) -> None:
-        import requests
         import zeep
 
         self.to = to
@@ -408,7 +446,13 @@ class SoapSender:
             parts = urlsplit(to)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise TargetError(f"--to {_masked(to)!r} is not an http(s):// URL with a host")
-        self.session = requests.Session()
+        self.session = _Session()
+        # the same session loads the WSDL and its XSDs and posts the messages: one TLS setting
+        # and one set of credentials (user:password in the URL: HTTP basic) for all of them
+        tls = tls or TlsOptions()
+        self.session.verify = tls.verify
+        if tls.cert:
+            self.session.cert = (tls.cert, tls.key) if tls.key else tls.cert
         self.transport = zeep.Transport(
             session=self.session, timeout=timeout, operation_timeout=timeout
         )
@@ -441,6 +485,21 @@ class SoapSender:
             return f"{url}?wsdl", url
         return f"{_strip_query(to)}?wsdl", _strip_query(to)
 
+    def _reason(self, exc: BaseException, shown: str) -> str:
+        """Why a connection failed; over TLS 1.3 a server that wants a client certificate
+        completes the handshake and then drops the connection: say what may be missing."""
+        reason = _request_reason(exc)
+        if (
+            shown.startswith("https:")
+            and not self.session.cert
+            and any(
+                hint in reason
+                for hint in ("closed connection", "closed the connection", "refused the handshake")
+            )
+        ):
+            reason += " (if the server wants a client certificate: --cert)"
+        return reason
+
     def client(self, location: str) -> Any:
         client = self._clients.get(location)
         if client is None:
@@ -466,7 +525,9 @@ class SoapSender:
         except requests.exceptions.Timeout:
             raise TargetError(f"{shown}: no answer within {self.timeout:g} s", fatal=True) from None
         except requests.exceptions.RequestException as exc:
-            raise TargetError(f"cannot reach {shown}: {_request_reason(exc)}", fatal=True) from None
+            raise TargetError(
+                f"cannot reach {shown}: {self._reason(exc, shown)}", fatal=True
+            ) from None
         except (zeep.exceptions.Error, etree.LxmlError, ValueError, OSError, KeyError) as exc:
             reason = str(exc) or type(exc).__name__
             raise TargetError(f"{shown} is not a usable WSDL: {reason}") from None
@@ -558,7 +619,9 @@ class SoapSender:
         except requests.exceptions.ReadTimeout:
             return Answer("TIMEOUT", f"no answer from {shown} within {self.timeout:g} s")
         except requests.exceptions.ConnectionError as exc:
-            raise TargetError(f"cannot reach {shown}: {_request_reason(exc)}", fatal=True) from None
+            raise TargetError(
+                f"cannot reach {shown}: {self._reason(exc, shown)}", fatal=True
+            ) from None
         except requests.exceptions.RequestException as exc:
             return Answer("ERROR", f"{shown}: {_request_reason(exc)}")
         answer = self._answer(response.status_code, response.headers, content, shown)
@@ -582,8 +645,12 @@ class SoapSender:
         from endpoints.soap.faults import SoapFault
 
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype and not ctype.endswith("xml"):
-            return Answer("ERROR", f"HTTP {status} from {shown} is {ctype}, not a SOAP answer")
+        if (ctype and not ctype.endswith("xml")) or (status >= 400 and not content.strip()):
+            what = HTTP_MEANING.get(status)
+            if what is not None:  # a status that says more than "not SOAP"
+                return Answer("ERROR", f"HTTP {status} from {shown}: {what}")
+            if ctype:
+                return Answer("ERROR", f"HTTP {status} from {shown} is {ctype}, not a SOAP answer")
         try:
             message = wire.unwrap(content, limits=self.limits, status=status)
         except SoapFault as fault:
@@ -610,6 +677,20 @@ class SoapSender:
         self.session.close()
 
 
+#: what an HTTP status without a SOAP answer means for someone sending a message
+HTTP_MEANING = {
+    401: "the endpoint wants credentials (https://user:password@host/... in --to, or --cert)",
+    403: "the endpoint refused these credentials or this client",
+    404: "no service at this address (check --to, or the WSDL's soap:address)",
+    405: "this address does not take POST (is it the service's address?)",
+    413: "the message is larger than the endpoint takes",
+    415: "the endpoint does not take text/xml (a SOAP 1.2 endpoint?)",
+    502: "the gateway in front of the endpoint got no answer from it",
+    503: "the endpoint is unavailable",
+    504: "the gateway in front of the endpoint timed out",
+}
+
+
 class _Trickle(Exception):
     pass
 
@@ -621,6 +702,10 @@ class _TooLarge(UnsafeXmlError):
 
 def _request_reason(exc: BaseException) -> str:
     """The innermost readable reason of a requests error (urllib3 nests them)."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _tls_reason(exc)
     seen: BaseException | None = exc
     for _ in range(6):
         if seen is None:
@@ -640,6 +725,30 @@ def _request_reason(exc: BaseException) -> str:
         if marker in text:
             return marker
     return text or type(exc).__name__
+
+
+def _tls_reason(exc: BaseException) -> str:
+    """A failed TLS handshake in one line, with what to do about it."""
+    import re
+
+    text = str(exc)
+    found = re.search(r"certificate verify failed: ([^(')\]]+)", text)
+    if found:
+        return (
+            f"TLS: the server's certificate is not trusted ({found.group(1).strip()}; "
+            "--ca-file FILE trusts its CA, --insecure skips the check)"
+        )
+    lowered = text.lower()
+    if "alert" in lowered and "certificate" in lowered:
+        return "TLS: the server refused the handshake (it wants a valid client certificate)"
+    if "eof occurred in violation of protocol" in lowered or "unexpected eof" in lowered:
+        return "TLS: the server closed the connection during the handshake"
+    found = re.search(r"\[SSL: [^\]]+\][^(')]*", text) or re.search(
+        r"SSL\w*Error\(\d+, '([^']+)'", text
+    )
+    if found:
+        return f"TLS: {(found.group(1) if found.groups() else found.group(0)).strip()}"
+    return f"TLS: {text}"
 
 
 def _operations(client: Any) -> list[tuple[str, str, str, str]]:
@@ -808,12 +917,13 @@ def sender_for(
     timeout: float,
     config: Any,
     limits: Limits = DEFAULT_LIMITS,
+    tls: TlsOptions | None = None,
 ) -> SoapSender | BrokerSender:
     """The sender for ``--to`` (SOAP when it is http(s):// or not given)."""
     if wsdl is not None or to is None or urlsplit(to).scheme in ("http", "https"):
         if to is None and wsdl is None:
             to = _default_soap(config)
-        return SoapSender(to, wsdl=wsdl, timeout=timeout, limits=limits)
+        return SoapSender(to, wsdl=wsdl, timeout=timeout, limits=limits, tls=tls)
     return BrokerSender(to, system=system, timeout=timeout, config=config)
 
 
@@ -847,6 +957,7 @@ __all__ = [
     "Outgoing",
     "SoapSender",
     "TargetError",
+    "TlsOptions",
     "answer_file",
     "read_answer",
     "read_messages",

@@ -395,6 +395,8 @@ def vendor(cimbus: Cimbus, tmp_path: Path) -> Iterator[Vendor]:
         mode = behaviour["mode"]
         if mode == "html":
             return Response("<html>login</html>", 200, media_type="text/html")
+        if mode == "404":
+            return Response('{"detail":"Not Found"}', 404, media_type="application/json")
         if mode == "big":
             return Response(b"<x>" + b"a" * 5000 + b"</x>", 200, media_type="text/xml")
         # relay to cimbus, as a vendor's own bus would answer
@@ -485,6 +487,11 @@ def test_a_target_that_answers_html_or_too_much(vendor: Vendor, tmp_path: Path) 
     result = send("--wsdl", str(vendor.wsdl), str(path))
     assert result.exit_code == 1
     assert "ERROR" in result.stderr and "is text/html, not a SOAP answer" in result.stderr
+    vendor.behaviour["mode"] = "404"
+    result = send("--wsdl", str(vendor.wsdl), str(path))
+    assert result.exit_code == 1
+    assert "HTTP 404 from http://127.0.0.1:" in result.stderr
+    assert "no service at this address (check --to, or the WSDL's soap:address)" in result.stderr
     vendor.behaviour["mode"] = "big"
     result = send("--wsdl", str(vendor.wsdl), "--max-bytes", "4096", "--no-validate", str(path))
     assert result.exit_code == 1
@@ -555,3 +562,203 @@ def test_a_third_party_wsdl_from_the_reference_set(
         result.stderr
     )
     assert "(another namespace: send a message written in the WSDL's namespaces)" in result.stderr
+
+
+# ---------------------------------------------------------------------------- HTTPS
+
+
+@dataclass
+class Pki:
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    import shutil
+    import subprocess
+
+    exe = shutil.which("openssl")
+    if exe is None:  # Debian's openssl is on every machine CI runs on
+        pytest.fail("openssl is needed to make the test certificates")
+    subprocess.run([exe, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A test CA, a server certificate for 127.0.0.1 and a client certificate it signed."""
+    d = tmp_path_factory.mktemp("pki")
+    _openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=cimbus test CA", cwd=d,
+    )  # fmt: skip
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    (d / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name in ("server", "client"):
+        _openssl(
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+            f"{name}.csr", "-subj", f"/CN={name}", cwd=d,
+        )  # fmt: skip
+        _openssl(
+            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext",
+            cwd=d,
+        )  # fmt: skip
+    return Pki(d / "ca.pem", d / "server.pem", d / "server.key", d / "client.pem", d / "client.key")
+
+
+def _https_vendor(app_: FastAPI, pki: Pki, *, client_certs: bool) -> tuple[str, object]:
+    import ssl
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app_,
+        log_level="warning",
+        ssl_certfile=str(pki.server_cert),
+        ssl_keyfile=str(pki.server_key),
+        ssl_ca_certs=str(pki.ca) if client_certs else None,
+        ssl_cert_reqs=ssl.CERT_REQUIRED if client_certs else ssl.CERT_NONE,
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the HTTPS vendor did not start"
+        time.sleep(0.01)
+    return f"https://127.0.0.1:{port}", server
+
+
+def _relay_app(cimbus: Cimbus, seen: list[dict[str, str]], *, password: str | None = None):
+    """A vendor endpoint that wants HTTP basic auth (when ``password``) and relays to cimbus."""
+    import base64
+
+    api = FastAPI()
+
+    @api.post("/cim/MeterReadings")
+    async def post(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        if password is not None:
+            expected = "Basic " + base64.b64encode(f"cis:{password}".encode()).decode()
+            if request.headers.get("authorization") != expected:
+                return Response("", 401, headers={"WWW-Authenticate": 'Basic realm="cim"'})
+        answer = httpx.post(
+            f"{cimbus.url}/ws/ReceiveMeterReadings",
+            content=await request.body(),
+            headers={
+                "Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": request.headers["soapaction"],
+            },
+        )
+        return Response(answer.content, answer.status_code, media_type="text/xml")
+
+    return api
+
+
+def test_https_with_the_servers_ca_basic_auth_and_a_client_certificate(
+    cimbus: Cimbus, vendor: Vendor, pki: Pki, tmp_path: Path
+) -> None:
+    """A vendor endpoint on HTTPS that wants a client certificate and HTTP basic auth (the
+    password in the URL): trusted with --ca-file, the certificate given with --cert/--key;
+    the password never shows in the output."""
+    seen: list[dict[str, str]] = []
+    url, server = _https_vendor(_relay_app(cimbus, seen, password="s3cret"), pki, client_certs=True)
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    to = url.replace("https://", "https://cis:s3cret@") + "/cim/MeterReadings"
+    wsdl = ["--wsdl", str(vendor.wsdl), "--to", to]
+    tls = ["--ca-file", str(pki.ca), "--cert", str(pki.client_cert), "--key", str(pki.client_key)]
+    try:
+        # the certificate is not trusted without its CA
+        result = send(*wsdl, str(path))
+        assert result.exit_code == 2
+        assert "TLS: the server's certificate is not trusted" in result.stderr
+        assert "--ca-file FILE trusts its CA, --insecure skips the check" in result.stderr
+        # trusted, but no client certificate: the server refuses the handshake
+        result = send(*wsdl, "--ca-file", str(pki.ca), str(path))
+        assert result.exit_code == 2
+        assert "(if the server wants a client certificate: --cert)" in result.stderr
+        # all of it: sent, answered, delivered
+        result = send(*wsdl, *tls, str(path))
+        assert result.exit_code == 0, result.stderr
+        assert seen and seen[-1]["authorization"].startswith("Basic ")
+        assert cimbus.wait_mdms(message_id(path))
+        # a wrong password: the endpoint's 401 is reported, the password is not
+        wrong = to.replace("s3cret", "nope-pw")
+        result = send("--wsdl", str(vendor.wsdl), "--to", wrong, *tls, str(path))
+        assert result.exit_code == 1
+        assert "HTTP 401 from https://cis:***@127.0.0.1:" in result.stderr
+        assert "the endpoint wants credentials" in result.stderr
+        for output in (result.stderr, result.stdout):
+            assert "nope-pw" not in output and "s3cret" not in output
+    finally:
+        server.should_exit = True
+
+
+def test_insecure_skips_the_certificate_check_and_says_so(
+    cimbus: Cimbus, vendor: Vendor, pki: Pki, tmp_path: Path
+) -> None:
+    seen: list[dict[str, str]] = []
+    url, server = _https_vendor(_relay_app(cimbus, seen), pki, client_certs=False)
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    try:
+        result = send(
+            "--wsdl", str(vendor.wsdl), "--to", f"{url}/cim/MeterReadings", "--insecure", str(path)
+        )
+    finally:
+        server.should_exit = True
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("warning: --insecure: server certificates are not checked")
+    assert "InsecureRequestWarning" not in result.stderr
+
+
+def test_contradicting_or_missing_tls_files_are_usage_errors(tmp_path: Path, pki: Pki) -> None:
+    path = golden(tmp_path, "MeterReadings", "CreatedMeterReadings")
+    cases = [
+        (["--ca-file", str(pki.ca), "--insecure"], "--ca-file and --insecure contradict"),
+        (["--key", str(pki.client_key)], "--key needs --cert"),
+        (["--cert", str(tmp_path / "nope.pem")], "--cert"),
+        (["--ca-file", str(tmp_path / "nope.pem")], "no such file"),
+    ]
+    for options, expected in cases:
+        result = send("--to", "https://127.0.0.1:9", *options, str(path))
+        assert result.exit_code == 2, options
+        assert expected in result.stderr, (options, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            "HTTPSConnectionPool(...): Max retries exceeded (Caused by SSLError("
+            "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+            "failed: self-signed certificate (_ssl.c:1006)')))",
+            "TLS: the server's certificate is not trusted (self-signed certificate; --ca-file",
+        ),
+        (
+            "Caused by SSLError(SSLEOFError(8, 'EOF occurred in violation of protocol "
+            "(_ssl.c:2427)'))",
+            "TLS: the server closed the connection during the handshake",
+        ),
+        (
+            "Caused by SSLError(SSLError(1, '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 "
+            "alert certificate required (_ssl.c:2580)'))",
+            "TLS: the server refused the handshake (it wants a valid client certificate)",
+        ),
+        (
+            "Caused by SSLError(SSLError(1, '[SSL: WRONG_VERSION_NUMBER] wrong version number "
+            "(_ssl.c:1006)'))",
+            "TLS: [SSL: WRONG_VERSION_NUMBER] wrong version number",
+        ),
+    ],
+)
+def test_tls_failures_read_as_one_line(error: str, expected: str) -> None:
+    import requests
+
+    from cimbus.send import _request_reason
+
+    assert _request_reason(requests.exceptions.SSLError(error)).startswith(expected)
