@@ -510,9 +510,13 @@ def probe_soap(url: str, timeout: float = 10.0) -> None:
 
 def probe_amqp(url: str, timeout: float = 10.0) -> None:
     """Connect to the broker with the URL's credentials and vhost, then disconnect; raise
-    :class:`HarnessError` with the (masked) URL and the reason otherwise."""
+    :class:`HarnessError` with the (masked) URL and the reason otherwise: unreachable, TLS
+    handshake failed, login or vhost refused, or a peer that is no AMQP 0-9-1 broker (silent,
+    closing the connection, answering something else: quoted). Bounded by ``timeout``."""
     import pika
     import pika.exceptions as pe
+    from pika.adapters.select_connection import SelectConnection
+    from pika.adapters.utils.connection_workflow import AMQPConnectorStackTimeout
 
     problem = _host_problem(url, ("amqp", "amqps"))
     if problem:
@@ -527,10 +531,33 @@ def probe_amqp(url: str, timeout: float = 10.0) -> None:
     params.stack_timeout = timeout
     params.blocked_connection_timeout = timeout
     where = f"broker {masked(url)}"
+    not_amqp = "(is it RabbitMQ?)"
+    first: list[bytes] = []  # the first bytes the peer sent, to quote a peer that is no broker
+
+    class Recording(SelectConnection):
+        def _on_data_available(self, data_in: bytes) -> None:
+            if not first and data_in:
+                first.append(bytes(data_in[:64]))
+            super()._on_data_available(data_in)
+
+    def not_a_broker() -> str:
+        """The peer spoke, but no AMQP 0-9-1 (a RabbitMQ starts with a Connection.Start method
+        frame: type 1, channel 0): what it said, quoted."""
+        text = first[0].split(b"\r\n", 1)[0][:40].decode("latin-1")
+        version = " (cimbus speaks AMQP 0-9-1)" if first[0].startswith(b"AMQP") else ""
+        return (
+            f"{where} answered the AMQP handshake with {text!r}, not a Connection.Start"
+            f"{version} {not_amqp}"
+        )
+
+    def spoke_amqp() -> bool:
+        return bool(first) and first[0][:3] == b"\x01\x00\x00"
 
     def connect() -> None:
         try:
-            conn = pika.BlockingConnection(params)
+            # _impl_class: pika's hook for its connection class (here: one that keeps the
+            # first bytes received, which pika's errors do not tell)
+            conn = pika.BlockingConnection(params, _impl_class=Recording)
         except pe.ProbableAuthenticationError:
             raise HarnessError(f"{where}: login refused (wrong user name or password)") from None
         except pe.ProbableAccessDeniedError:
@@ -538,10 +565,46 @@ def probe_amqp(url: str, timeout: float = 10.0) -> None:
                 f"{where}: access to virtual host {params.virtual_host!r} refused "
                 "(it does not exist, or the user has no permission on it)"
             ) from None
+        except pe.IncompatibleProtocolError:
+            # the connection ended (closed, reset, or by pika on bytes it could not read)
+            # before a Connection.Start was read
+            if first:
+                raise HarnessError(not_a_broker()) from None
+            raise HarnessError(
+                f"{where} closed the connection during the AMQP handshake {not_amqp}"
+            ) from None
+        except AMQPConnectorStackTimeout as exc:
+            # pika's one deadline over TCP connect, TLS and the AMQP handshake: its message
+            # names the phase it ran out in
+            phase = str(exc)
+            if phase.startswith("Timeout while connecting"):
+                raise HarnessError(
+                    f"{where} is unreachable: no answer within {timeout:g} s"
+                ) from None
+            if phase.startswith("Timeout while setting up transport") and params.ssl_options:
+                raise HarnessError(
+                    f"{where}: TLS handshake failed: no answer within {timeout:g} s"
+                ) from None
+            if first and not spoke_amqp():
+                raise HarnessError(not_a_broker()) from None
+            if first:  # a Connection.Start came, the rest of the handshake did not
+                raise HarnessError(
+                    f"{where} did not complete the AMQP handshake within {timeout:g} s"
+                ) from None
+            raise HarnessError(
+                f"{where} did not answer the AMQP handshake within {timeout:g} s {not_amqp}"
+            ) from None
         except pe.AMQPConnectionError as exc:
             raise HarnessError(f"{where} is unreachable: {_reason(exc)}") from None
-        except (OSError, pe.AMQPError) as exc:
-            raise HarnessError(f"{where} is unreachable: {exc or type(exc).__name__}") from None
+        except OSError as exc:  # ssl.SSLError included: TCP connected, then TLS failed
+            if params.ssl_options and isinstance(exc, ssl.SSLError):
+                raise HarnessError(
+                    f"{where}: TLS handshake failed: {_tls_reason(exc, timeout)}"
+                ) from None
+            raise HarnessError(f"{where} is unreachable: {_reason(exc)}") from None
+        except Exception as exc:  # pika's AMQPConnector* errors are no AMQPError nor OSError
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise HarnessError(f"{where}: the AMQP handshake failed: {reason}") from None
         with contextlib.suppress(Exception):
             conn.close()
 
