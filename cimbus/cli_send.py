@@ -88,27 +88,105 @@ def send(
     """Send CIM messages to cimbus or another endpoint and print the answers (BUS-4..BUS-7).
 
     One summary line per message goes to standard error (OK / PARTIAL / FAILED / FAULT /
-    TIMEOUT / ERROR, the Reply/Error codes and reasons; UNSENT when the target has no
-    operation for it); the answer messages go to standard output (or --out). Every message
-    is checked before anything is sent. Exit 0 when every answer is OK, 1 when any is not (or
-    a message is invalid: nothing is sent), 2 on a usage error, an unreadable file, a message
-    the target has no operation for, or a target that cannot be reached (the run stops).
+    TIMEOUT / ERROR, the Reply/Error codes and reasons; ACCEPTED for a one-way operation's
+    HTTP 202, SENT for a reply published to a broker, UNSENT when the target has no operation
+    for it); the answer messages go to standard output (or --out). Every message is checked
+    before anything is sent. Exit 0 when every answer is OK (or ACCEPTED / SENT), 1 when any
+    is not (or a message is invalid: nothing is sent), 2 on a usage error, an unreadable
+    file, an answer that could not be written, or a target that cannot be used at all (the
+    run stops).
     """
     from cim_models.codec import Codec
     from cim_models.safexml import Limits
 
-    from .send import TargetError, answer_file, read_messages, sender_for
+    from .send import SUCCESS, Secrets, TargetError, read_messages, sender_for
+
+    secrets = Secrets(to, wsdl)
+
+    def say(line: str, *, err: bool = True) -> None:
+        """Every line printed goes through here: passwords in URLs never show."""
+        typer.echo(secrets.mask(line), err=err)
 
     cfg = load_config(config)
-    tls = _tls_options(ca_file, insecure, cert, key)
+    tls = _tls_options(ca_file, insecure, cert, key, broker=_is_broker(to) and wsdl is None)
+    if system is not None and not (_is_broker(to) and wsdl is None):
+        say("warning: --as names the sending system on AMQP and MQTT only; SOAP ignores it")
     if out is not None:
         problem = _out_problem(out)
         if problem:
-            typer.echo(f"error: --out {out}: {problem}", err=True)
+            say(f"error: --out {out}: {problem}")
             raise typer.Exit(2)
     if messages.count("-") > 1:
-        typer.echo("error: - (standard input) can be given once", err=True)
+        say("error: - (standard input) can be given once")
         raise typer.Exit(2)
+    names, unreadable = _files(messages)
+    limits = Limits(max_bytes=max_bytes)
+    items, invalid = read_messages(
+        names, limits=limits, validate=validate, fresh_ids=fresh_ids, codec=Codec(limits=limits)
+    )
+    unreadable.extend(f"{name}: {exc}" for name, exc in invalid if exc.unreadable)
+    refused = [f"{name}: {exc}" for name, exc in invalid if not exc.unreadable]
+    for problem in [*unreadable, *refused]:
+        say(f"NOT SENT {problem}")
+    if unreadable or refused:
+        say(f"nothing sent: {len(unreadable) + len(refused)} message(s) cannot be sent as they are")
+        raise typer.Exit(2 if unreadable else 1)
+
+    try:
+        sender = sender_for(
+            to, wsdl=wsdl, system=system, timeout=timeout, config=cfg, limits=limits, tls=tls
+        )
+        for warning in sender.prepare() if hasattr(sender, "prepare") else []:
+            say(f"warning: {warning}")
+    except TargetError as exc:
+        say(f"error: {exc}")
+        raise typer.Exit(2) from None
+    taken: set[str] = set()
+    counts: dict[str, int] = {}
+    unwritten = 0
+    try:
+        for item in items:
+            try:
+                answer = sender.send(item)
+            except TargetError as exc:  # fatal: the target cannot be used at all
+                say(f"error: {exc}")
+                if counts:
+                    say(f"stopped after {sum(counts.values())} message(s): {_counts(counts)}")
+                raise typer.Exit(2) from None
+            counts[answer.result] = counts.get(answer.result, 0) + 1
+            took = f" ({answer.seconds * 1000:.0f} ms)" if answer.seconds else ""
+            say(f"{answer.result:<8} {item.name}: {item.describe()} -> {answer.summary}{took}")
+            for line in answer.errors[1:]:
+                say(f"         {line}")
+            if answer.body is None or (quiet and out is None):
+                continue
+            if out is not None:
+                problem = _write_answer(out, item.name, taken, answer.body)
+                if problem:
+                    unwritten += 1
+                    say(f"error: {problem}")
+            else:
+                say(answer.body.decode("utf-8", errors="replace").rstrip("\n"), err=False)
+    except KeyboardInterrupt:
+        done = f": {_counts(counts)}" if counts else ""
+        say(f"interrupted after {sum(counts.values())} of {len(items)} message(s){done}")
+        raise typer.Exit(130) from None
+    finally:
+        sender.close()
+    if len(items) > 1:
+        say(f"{len(items)} messages: {_counts(counts)}")
+    if unwritten:
+        raise typer.Exit(2)
+    raise typer.Exit(0 if all(r in SUCCESS for r in counts) else 1)
+
+
+def _is_broker(to: str | None) -> bool:
+    return bool(to) and to.split("://", 1)[0].lower() in ("amqp", "amqps", "mqtt", "mqtts")
+
+
+def _files(messages: list[str]) -> tuple[list[str], list[str]]:
+    """The files to send (folders expanded; answers written by an earlier ``--out`` into the
+    same folder, ``*.answer.xml``, are not messages) and the problems found."""
     names: list[str] = []
     unreadable: list[str] = []
     for name in messages:
@@ -120,84 +198,57 @@ def send(
             unreadable.append(f"{name}: no such file or folder")
             continue
         found, problems = expand_paths([path])
+        if path.is_dir():
+            found = [p for p in found if not p.name.lower().endswith(".answer.xml")]
         unreadable.extend(problems)
         if path.is_dir() and not found and not problems:
             unreadable.append(f"{name}: no *.xml files in this folder")
         names.extend(str(p) for p in found)
-    limits = Limits(max_bytes=max_bytes)
-    items, invalid = read_messages(
-        names, limits=limits, validate=validate, fresh_ids=fresh_ids, codec=Codec(limits=limits)
-    )
-    unreadable.extend(f"{name}: {exc}" for name, exc in invalid if exc.unreadable)
-    refused = [f"{name}: {exc}" for name, exc in invalid if not exc.unreadable]
-    for problem in [*unreadable, *refused]:
-        typer.echo(f"NOT SENT {problem}", err=True)
-    if unreadable or refused:
-        typer.echo(
-            f"nothing sent: {len(unreadable) + len(refused)} message(s) cannot be sent as they are",
-            err=True,
-        )
-        raise typer.Exit(2 if unreadable else 1)
+    return names, unreadable
 
+
+def _write_answer(out: Path, name: str, taken: set[str], body: bytes) -> str | None:
+    """Write one answer into ``out`` (made on the first answer); why it failed, or None."""
+    from .send import answer_file
+
+    path = answer_file(out, name, taken)
     try:
-        sender = sender_for(
-            to, wsdl=wsdl, system=system, timeout=timeout, config=cfg, limits=limits, tls=tls
-        )
-    except TargetError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    taken: set[str] = set()
-    counts: dict[str, int] = {}
-    try:
-        for item in items:
-            try:
-                answer = sender.send(item)
-            except TargetError as exc:  # fatal: the target cannot be reached at all
-                typer.echo(f"error: {exc}", err=True)
-                sent = sum(counts.values())
-                if sent:
-                    typer.echo(f"stopped after {sent} message(s): {_counts(counts)}", err=True)
-                raise typer.Exit(2) from None
-            counts[answer.result] = counts.get(answer.result, 0) + 1
-            took = f" ({answer.seconds * 1000:.0f} ms)" if answer.seconds else ""
-            typer.echo(
-                f"{answer.result:<8} {item.name}: {item.describe()} -> {answer.summary}{took}",
-                err=True,
-            )
-            for line in answer.errors[1:]:
-                typer.echo(f"         {line}", err=True)
-            if answer.body is None or (quiet and out is None):
-                continue
-            if out is not None:
-                path = answer_file(out, item.name, taken)
-                path.write_bytes(answer.body)
-            else:
-                text = answer.body.decode("utf-8", errors="replace").rstrip("\n")
-                typer.echo(text)
-    finally:
-        sender.close()
-    if len(items) > 1:
-        typer.echo(f"{len(items)} sent: {_counts(counts)}", err=True)
-    if "UNSENT" in counts:
-        raise typer.Exit(2)
-    raise typer.Exit(0 if all(r in ("OK", "SENT") for r in counts) else 1)
+        out.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    except OSError as exc:
+        return f"cannot write the answer to {path}: {exc.strerror or exc}"
+    return None
 
 
 def _tls_options(
-    ca_file: Path | None, insecure: bool, cert: Path | None, key: Path | None
+    ca_file: Path | None, insecure: bool, cert: Path | None, key: Path | None, *, broker: bool
 ) -> TlsOptions:
-    """The HTTPS options checked (a missing file, contradicting options: exit 2)."""
+    """The HTTPS options checked (a missing or non-PEM file, contradicting options, options a
+    broker target does not use: exit 2)."""
     from .send import TlsOptions
 
     problem = None
-    if ca_file is not None and insecure:
+    given = [
+        o for o, v in (("--ca-file", ca_file), ("--insecure", insecure), ("--cert", cert)) if v
+    ]
+    if broker and given:
+        problem = (
+            f"{', '.join(given)} apply to https:// SOAP targets; amqps:// and mqtts:// use the "
+            "system's CAs"
+        )
+    elif ca_file is not None and insecure:
         problem = "--ca-file and --insecure contradict each other"
     elif key is not None and cert is None:
         problem = "--key needs --cert"
     else:
         for option, path in (("--ca-file", ca_file), ("--cert", cert), ("--key", key)):
-            if path is not None and not path.is_file():
+            if path is None:
+                continue
+            if not path.is_file():
                 problem = f"{option} {path}: no such file"
+                break
+            if not _is_pem(path):
+                problem = f"{option} {path}: not a PEM file (-----BEGIN ...); convert it, e.g. openssl pkcs12 -in FILE -out FILE.pem -nodes"
                 break
     if problem:
         typer.echo(f"error: {problem}", err=True)
@@ -214,20 +265,31 @@ def _tls_options(
     )
 
 
+def _is_pem(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"-----BEGIN " in fh.read(1 << 20)
+    except OSError:
+        return False
+
+
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
 
 
 def _out_problem(folder: Path) -> str | None:
-    """Why answers cannot be written to ``folder`` (created when missing), or None."""
+    """Why answers cannot be written to ``folder`` (made on the first answer), or None."""
     import os
 
-    if folder.exists() and not folder.is_dir():
-        return "not a folder"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot create it: {exc.strerror or exc}"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return "not writable"
+    if folder.exists():
+        if not folder.is_dir():
+            return "not a folder"
+        return None if os.access(folder, os.W_OK | os.X_OK) else "not writable"
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be made: {parent} is not writable"
     return None

@@ -137,13 +137,15 @@ class AmqpClient:
             with self._cond:
                 self._waiting.discard(message_id)
 
-    def send(self, body: bytes) -> None:
-        """Publish to cimbus (confirmed by RabbitMQ) without waiting for cimbus's answer."""
+    def send(self, body: bytes, *, expires: bool = True) -> None:
+        """Publish to cimbus (confirmed by RabbitMQ) without waiting for cimbus's answer.
+        ``expires`` False: no ``message_ttl`` for this one (a reply to cimbus is still useful
+        when cimbus comes back: it is recorded as late, not lost)."""
         self._publish_in(
             body,
             message_id=message_id_of(body) or new_message_id(),
             reply_to=None,
-            ttl=self.message_ttl,
+            ttl=self.message_ttl if expires else None,
         )
 
     def _publish_in(

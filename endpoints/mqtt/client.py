@@ -134,15 +134,16 @@ class MqttClient:
                 raise ReplyTimeout(f"no answer from cimbus to {message_id} within {timeout:g} s")
             return self._answers.pop(message_id)
 
-    def send(self, body: bytes, *, device: str | None = None) -> None:
-        """Publish to cimbus; returns once the broker has it (PUBACK)."""
+    def send(self, body: bytes, *, device: str | None = None, expires: bool = True) -> None:
+        """Publish to cimbus; returns once the broker has it (PUBACK). ``expires`` False: no
+        ``message_expiry`` for this one (as AmqpClient.send)."""
         conn = self._request_connection()
         props = MessageProperties.from_body(body)
         topic = self.topics.inbound(self.system, props.noun or "Unknown", device)
         conn.publish_and_confirm(
             topic,
             body,
-            self._expiring(props.to_mqtt(), self.message_expiry),
+            self._expiring(props.to_mqtt(), self.message_expiry if expires else None),
             qos=self.qos,
             timeout=self.timeout,
         )

@@ -198,3 +198,85 @@ def test_wrong_amqp_credentials_are_one_line_exit_2(rabbitmq: str, tmp_path: Pat
     assert result.exit_code == 2
     assert "login refused" in result.stderr
     assert "not-the-password" not in result.stderr  # masked
+
+
+def _amqp_config(names: Any, tmp_path: Path) -> Path:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[amqp]\nexchange = "{names.exchange}"\ninbound_queue = "{names.inbound}"\n'
+        f'dead_letter_exchange = "{names.dlx}"\n'
+    )
+    return config
+
+
+def test_amqp_without_cimbus_queue_creates_nothing(amqp_names: Any, tmp_path: Path) -> None:
+    """No cimbus ever ran with these names: one line, exit 2, and no exchange or queue made."""
+    path = golden(tmp_path, "EndDeviceEvents/CreatedEndDeviceEvents.xml")
+    config = _amqp_config(amqp_names, tmp_path)
+    result = runner.invoke(app, ["send", "--to", amqp_names.url, "-c", str(config), str(path)])
+    assert result.exit_code == 2
+    assert f"has no queue '{amqp_names.inbound}'" in result.stderr
+    assert "nothing was sent or created" in result.stderr
+    conn = pika.BlockingConnection(pika.URLParameters(amqp_names.url))
+    try:
+        with pytest.raises(pika.exceptions.ChannelClosedByBroker):
+            conn.channel().exchange_declare(amqp_names.exchange, passive=True)
+    finally:
+        if conn.is_open:
+            conn.close()
+
+
+def test_amqp_while_nobody_consumes(amqp_names: Any, tmp_path: Path) -> None:
+    """cimbus's queue exists but cimbus is not consuming: a warning first; a request times out
+    saying nobody took it and carries the TTL; a reply is published without one (a late reply
+    is still recorded when cimbus comes back)."""
+    from endpoints.amqp.topology import Topology
+
+    conn = amqp_names.connection()
+    try:
+        topology = Topology.build(
+            exchange=amqp_names.exchange,
+            dead_letter_exchange=amqp_names.dlx,
+            inbound=amqp_names.inbound,
+        )
+        topology.declare(conn.channel())  # as a cimbus that has stopped left it
+    finally:
+        conn.close()
+    config = _amqp_config(amqp_names, tmp_path)
+    request = golden(tmp_path, "EndDeviceEvents/CreatedEndDeviceEvents.xml")
+    reply = golden(tmp_path, "MeterReadings/MeterReadingsResponseMessage.xml")
+    result = runner.invoke(
+        app,
+        ["send", "--to", amqp_names.url, "-c", str(config), "--timeout", "1", str(request)],
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"warning: nobody consumes '{amqp_names.inbound}' now")
+    assert "TIMEOUT" in result.stderr and "nobody consumed it" in result.stderr
+    result = runner.invoke(app, ["send", "--to", amqp_names.url, "-c", str(config), str(reply)])
+    assert result.exit_code == 0, result.stderr
+    waiting = {
+        _field(body, "MessageID"): props
+        for _, props, body in amqp_names.get_all(amqp_names.inbound)
+    }
+    reply_id = _field(reply.read_bytes(), "MessageID")
+    assert reply_id in waiting and waiting[reply_id].expiration is None
+    request_id = _field(request.read_bytes(), "MessageID")
+    if request_id in waiting:  # not expired yet: it carries the TTL
+        assert waiting[request_id].expiration == "1000"
+
+
+def test_a_source_that_is_not_a_system_name(target: Target, tmp_path: Path) -> None:
+    path = golden(tmp_path, "EndDeviceEvents/CreatedEndDeviceEvents.xml")
+    path.write_bytes(
+        path.read_bytes().replace(
+            b"<msg:Source>"
+            + (_field(path.read_bytes(), "Source") or "").encode()
+            + b"</msg:Source>",
+            b"<msg:Source>HES/with#wildcards</msg:Source>",
+        )
+    )
+    result = target.send(str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("UNSENT ")
+    assert "give one with --as" in result.stderr
+    assert target.send("--as", "x" * 300, str(path)).exit_code == 2
