@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -26,6 +27,7 @@ from lxml import etree
 from cim_models.build import build_message, payload_elements
 from cim_models.codec import Codec
 from endpoints.mqtt import MessageProperties, MqttClient, MqttTransport, TopicScheme
+from endpoints.mqtt._connection import Connection
 from routing.bus import Bus
 from routing.config import Config
 from routing.store import Store
@@ -360,3 +362,25 @@ def test_a_retried_request_is_answered_from_the_store(cimbus: Cimbus) -> None:
     second = cimbus.client("CIS").request(request, timeout=15)
     assert first == second
     assert len(calls) == 1
+
+
+def test_every_socket_of_cimbus_and_its_clients_does_without_nagle(cimbus: Cimbus) -> None:
+    """TCP_NODELAY on every connection, cimbus's three and the clients' (requests, serving):
+    with Nagle's algorithm each hop of a request/answer waits for a delayed ACK (40 ms).
+    Speed itself is measured by bench/bench_mqtt_latency.py, not here."""
+    cimbus.client("HES").serve(lambda body: _reply_to(body, system="HES", payload=[_readings()]))
+    cis = cimbus.client("CIS")
+    reply = cis.request(build_message("get", "MeterReadings", source="CIS"), timeout=15)
+    assert _result(reply)[0] == "OK"
+    connections = list(cimbus.transport.connections) + [
+        conn
+        for client in cimbus.clients.values()
+        for conn in vars(client).values()
+        if isinstance(conn, Connection)
+    ]
+    # cimbus: in, replies, out; CIS: requests; HES: serving, and publishing its answers
+    assert len(connections) >= 5
+    for conn in connections:
+        sock = conn.client.socket()
+        assert sock is not None, conn.name
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, conn.name

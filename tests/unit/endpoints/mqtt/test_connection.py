@@ -3,6 +3,7 @@ PUBACKs are judged, the publish window and ack-after-processing (BUS-6, REL-1, R
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -13,7 +14,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from cim_models.build import build_message
 from endpoints.mqtt import MqttTransport
-from endpoints.mqtt._connection import BrokerAddress, Connection, _Window, check_puback
+from endpoints.mqtt._connection import (
+    BrokerAddress,
+    Connection,
+    _Window,
+    check_puback,
+    set_tcp_nodelay,
+)
 from endpoints.mqtt.properties import MessageProperties
 from routing.config import MqttConfig
 from routing.routes import System
@@ -333,3 +340,34 @@ def test_a_session_taken_over_names_the_client_id_clash(caplog: pytest.LogCaptur
     assert clash.levelname == "ERROR"
     assert "same client id" in clash.getMessage() and "'unit'" in clash.getMessage()
     assert other.levelname == "WARNING" and "reconnecting" in other.getMessage()
+
+
+def test_the_connections_sockets_do_without_nagles_algorithm() -> None:
+    """TCP_NODELAY is set before the CONNECT is written: under Nagle's algorithm a PUBLISH
+    waits for the TCP ACK of the PUBACK before it, i.e. the peer's delayed ACK (40 ms per hop;
+    a request/answer took ~88 ms instead of ~4, bench/bench_mqtt_latency.py). No broker: a
+    listener that reads the CONNECT and says nothing."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(5)
+    conn = Connection(f"mqtt://127.0.0.1:{listener.getsockname()[1]}", "unit-nodelay")
+    try:
+        conn.start()
+        peer, _ = listener.accept()
+        with peer:
+            peer.settimeout(5)
+            assert peer.recv(1)[0] >> 4 == 1  # the CONNECT: written after on_socket_open
+            sock = conn.client.socket()
+            assert sock is not None
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        conn.close(drain=0)
+        listener.close()
+
+
+def test_tcp_nodelay_is_skipped_where_it_does_not_apply() -> None:
+    a, b = socket.socketpair(socket.AF_UNIX)
+    with a, b:
+        set_tcp_nodelay(None, None, a)  # a Unix socket: no TCP option, no error
+    set_tcp_nodelay(None, None, object())  # no setsockopt at all (a wrapper): no error
