@@ -82,8 +82,13 @@ class Secrets:
         self.values.sort(key=len, reverse=True)
 
     def mask(self, text: str) -> str:
+        """``text`` with each password hidden where a URL carries it (``:password@``) and, when
+        it is long enough not to be an ordinary word (6 characters or more), anywhere: a
+        password ``guest`` or ``a`` must not blank out every ``guest`` or ``a`` printed."""
         for value in self.values:
-            text = text.replace(value, "***")
+            text = text.replace(f":{value}@", ":***@")
+            if len(value) >= 6:
+                text = text.replace(value, "***")
         return text
 
 

@@ -1065,3 +1065,15 @@ def test_ctrl_c_says_how_far_it_got(vendor: Vendor, tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert "interrupted after 0 of 1 message(s)" in err
     assert "Traceback" not in err
+
+
+def test_masking_hides_passwords_not_words() -> None:
+    from cimbus.send import Secrets
+
+    secrets = Secrets("amqp://guest:guest@h/%2F", "https://cis:a@h/x", "http://u:s3cr%40t99@h")
+    assert (
+        secrets.mask("amqp://guest:guest@h/%2F: guest login")
+        == "amqp://guest:***@h/%2F: guest login"
+    )
+    assert secrets.mask("https://cis:a@h/x: a reason") == "https://cis:***@h/x: a reason"
+    assert secrets.mask("quoted s3cr@t99 and s3cr%40t99") == "quoted *** and ***"
