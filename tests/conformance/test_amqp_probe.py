@@ -10,100 +10,34 @@ play themselves."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pika
 import pytest
 from pika import frame, spec
 from pika.adapters.utils.connection_workflow import AMQPConnectorAborted
-from typer.testing import CliRunner
 
-from cimbus.cli import app
-from conformance.harness import HarnessError, masked, probe, probe_amqp
+from conformance.harness import masked, probe_amqp
+from tests.conformance import probe_support
+from tests.conformance.probe_support import Impostor, free_port, probe_error
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.mqtt_fixtures"]
 
-runner = CliRunner()
 #: what a RabbitMQ answers the protocol header with: a Connection.Start method frame
 CONNECTION_START = frame.Method(
     0, spec.Connection.Start(server_properties={}, mechanisms="PLAIN", locales="en_US")
 ).marshal()
 
-Impostor = Callable[..., int]
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    yield
-    left = [t.name for t in threading.enumerate() if t.name == "conformance probe"]
-    assert not left, f"threads left behind by the probe: {left}"
-
-
-@pytest.fixture
-def impostor() -> Iterator[Impostor]:
-    """``impostor(answer, greet=False, hold=False)``: a TCP server on a free port; returns its
-    port. It sends ``answer`` when a client connected (``greet``) or once it received something
-    (the protocol header), then closes the connection, or holds it open until the end of the
-    test (``hold``). ``answer=None``: it never says anything and holds the connection;
-    ``b""``: it closes at once."""
-    servers: list[socket.socket] = []
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve(listener: socket.socket, answer: bytes | None, greet: bool, hold: bool) -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            if answer is None:
-                held.append(conn)
-                continue
-            if answer:
-                conn.settimeout(2)
-                with contextlib.suppress(OSError):
-                    if not greet:
-                        conn.recv(1024)
-                    conn.sendall(answer)
-            if hold:
-                held.append(conn)
-            else:
-                conn.close()
-
-    def start(answer: bytes | None, *, greet: bool = False, hold: bool = False) -> int:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        servers.append(listener)
-        threading.Thread(target=serve, args=(listener, answer, greet, hold), daemon=True).start()
-        return listener.getsockname()[1]
-
-    yield start
-    stop.set()
-    for s in servers + held:
-        with contextlib.suppress(OSError):
-            s.shutdown(socket.SHUT_RDWR)
-        s.close()
+# the fixtures this module uses (tests/conformance/probe_support.py)
+impostor = probe_support.impostor
+no_thread_left_behind = probe_support.thread_check()
 
 
 def _probe_error(url: str, timeout: float = 5.0) -> str:
-    with pytest.raises(HarnessError) as caught:
-        probe_amqp(url, timeout)
-    message = str(caught.value)
-    assert "\n" not in message
+    message = probe_error(probe_amqp, url, timeout)
     assert "secret" not in message
     return message
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------- impostors
@@ -176,7 +110,7 @@ def test_a_broker_stopping_half_way_through_the_handshake_is_named(impostor: Imp
 
 
 def test_a_closed_port_is_unreachable() -> None:
-    port = _closed_port()
+    port = free_port()
     assert _probe_error(f"amqp://u:secret@127.0.0.1:{port}/%2F") == (
         f"broker amqp://u:***@127.0.0.1:{port}/%2F is unreachable: Connection refused"
     )
@@ -214,10 +148,7 @@ def test_any_other_pika_failure_is_one_line(monkeypatch: pytest.MonkeyPatch) -> 
 # ---------------------------------------------------------------------------- real brokers
 @pytest.mark.broker
 def test_a_running_rabbitmq_passes(rabbitmq: str) -> None:
-    started = time.monotonic()
-    probe_amqp(rabbitmq, 5.0)
-    probe("amqp", amqp_url=rabbitmq, timeout=5.0)
-    assert time.monotonic() - started < 5
+    probe_support.probe_passes(probe_amqp, "amqp", rabbitmq)
 
 
 @pytest.mark.broker
@@ -240,26 +171,12 @@ def test_the_cli_stops_at_a_port_that_is_not_an_amqp_broker(
     impostor: Impostor, tmp_path: Path
 ) -> None:
     port = impostor(None)
-    junit = tmp_path / "j.xml"
-    started = time.monotonic()
-    result = runner.invoke(
-        app,
-        [
-            "conformance",
-            "--suite",
-            "ODR",
-            "--transport",
-            "amqp",
-            "--amqp",
-            f"amqp://guest:guest@127.0.0.1:{port}/%2F",
-            "--probe-timeout",
-            "1",
-            "--junit",
-            str(junit),
-        ],
+    url = f"amqp://guest:guest@127.0.0.1:{port}/%2F"
+    result, junit, elapsed = probe_support.run_conformance(
+        tmp_path, "--transport", "amqp", "--amqp", url, "--probe-timeout", "1"
     )
     assert result.exit_code == 2, result.output
-    assert time.monotonic() - started < 10
+    assert elapsed < 10
     assert result.output.strip().splitlines() == [
         f"error: broker amqp://guest:***@127.0.0.1:{port}/%2F did not answer the AMQP "
         "handshake within 1 s (is it RabbitMQ?)"

@@ -4,7 +4,6 @@ naming the URL), report paths checked before the run and written without a trace
 
 from __future__ import annotations
 
-import socket
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,6 +16,7 @@ from cimbus.cli import app
 from conformance.harness import masked, probe
 from conformance.runner import run_scenarios
 from conformance.suite import Scenario, ScenarioResult
+from tests.conformance.probe_support import free_port, run_conformance
 
 pytest_plugins = ["tests.integration.amqp_fixtures"]
 
@@ -64,14 +64,6 @@ def test_scenarios_left_at_the_run_limit_are_errors_not_run() -> None:
     assert results[1].error == "T-2 not run: the run's time limit of 0.5 s was reached"
 
 
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
@@ -85,25 +77,13 @@ def _closed_port() -> int:
 def test_an_unreachable_or_malformed_target_is_exit_2_in_one_line(
     target: str, expected: str, tmp_path: Path
 ) -> None:
-    port = _closed_port()
-    junit = tmp_path / "j.xml"
-    started = time.monotonic()
-    result = runner.invoke(
-        app,
-        [
-            "conformance",
-            "--suite",
-            "ODR",
-            "--target",
-            target.format(port=port),
-            "--amqp",
-            f"amqp://guest:guest@127.0.0.1:{port}/%2F",
-            "--junit",
-            str(junit),
-        ],
+    port = free_port()
+    amqp = f"amqp://guest:guest@127.0.0.1:{port}/%2F"
+    result, junit, elapsed = run_conformance(
+        tmp_path, "--target", target.format(port=port), "--amqp", amqp
     )
     assert result.exit_code == 2, result.output
-    assert time.monotonic() - started < 20
+    assert elapsed < 20
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert expected.format(port=port) in lines[0]

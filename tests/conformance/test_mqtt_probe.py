@@ -16,80 +16,24 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cimbus.cli import app
-from conformance.harness import HarnessError, probe, probe_mqtt
+from conformance.harness import probe_mqtt
+from tests.conformance import probe_support
+from tests.conformance.probe_support import Impostor, free_port, probe_error
 from tests.conftest import in_ci
 
 pytest_plugins = ["tests.integration.amqp_fixtures", "tests.integration.mqtt_fixtures"]
 
-runner = CliRunner()
 USER, PASSWORD = "probe-user", "s3cret-pw"
 
-
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    yield
-    left = [
-        t.name
-        for t in threading.enumerate()
-        if t.name == "conformance probe" or t.name.startswith("paho")
-    ]
-    assert not left, f"threads left behind by the probe: {left}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def impostor() -> Iterator[Callable[[bytes | None], int]]:
-    """``impostor(answer)``: a TCP server on a free port that accepts and then sends ``answer``
-    to whatever it receives and closes (``b""``: closes at once), or never says anything
-    (``None``, the connection held open until the end of the test); returns its port."""
-    servers: list[socket.socket] = []
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def serve(listener: socket.socket, answer: bytes | None) -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            if answer is None:
-                held.append(conn)
-                continue
-            with conn:
-                if answer:
-                    conn.settimeout(2)
-                    with contextlib.suppress(OSError):
-                        conn.recv(1024)
-                        conn.sendall(answer)
-
-    def start(answer: bytes | None) -> int:
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        servers.append(listener)
-        threading.Thread(target=serve, args=(listener, answer), daemon=True).start()
-        return listener.getsockname()[1]
-
-    yield start
-    stop.set()
-    for s in servers + held:
-        with contextlib.suppress(OSError):
-            s.shutdown(socket.SHUT_RDWR)
-        s.close()
+# the fixtures this module uses (tests/conformance/probe_support.py)
+impostor = probe_support.impostor
+no_thread_left_behind = probe_support.thread_check("paho")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +52,7 @@ def locked_broker() -> Iterator[str]:
     # Not pytest's tmp_path: started as root, Mosquitto runs as `mosquitto`, which cannot
     # enter pytest's private /tmp/pytest-of-root.
     run = Path(tempfile.mkdtemp(prefix="cimbus-mosquitto-probe-"))
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         [passwd, "-b", "-c", str(run / "passwords"), USER, PASSWORD],
         check=True,
@@ -161,20 +105,13 @@ def locked_broker() -> Iterator[str]:
 
 
 def _probe_error(url: str, timeout: float = 5.0) -> str:
-    with pytest.raises(HarnessError) as caught:
-        probe_mqtt(url, timeout)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return probe_error(probe_mqtt, url, timeout)
 
 
 # ---------------------------------------------------------------------------- a real broker
 @pytest.mark.broker
 def test_a_running_broker_passes_the_mqtt_handshake(mqtt_url: str) -> None:
-    started = time.monotonic()
-    probe_mqtt(mqtt_url, 5.0)
-    probe("mqtt", mqtt_url=mqtt_url, timeout=5.0)
-    assert time.monotonic() - started < 5
+    probe_support.probe_passes(probe_mqtt, "mqtt", mqtt_url)
 
 
 @pytest.mark.broker
@@ -211,7 +148,7 @@ def test_tls_to_a_plain_mqtt_port_is_a_failed_tls_handshake(mqtt_url: str) -> No
 
 # ---------------------------------------------------------------------------- impostors
 def test_a_server_that_never_speaks_mqtt_is_named_within_the_timeout(
-    impostor: Callable[[bytes | None], int],
+    impostor: Impostor,
 ) -> None:
     port = impostor(None)
     started = time.monotonic()
@@ -232,7 +169,7 @@ def test_a_server_that_never_speaks_mqtt_is_named_within_the_timeout(
     ids=["http", "amqp"],
 )
 def test_a_server_answering_something_else_is_quoted(
-    impostor: Callable[[bytes | None], int], answer: bytes, quoted: str
+    impostor: Impostor, answer: bytes, quoted: str
 ) -> None:
     port = impostor(answer)
     assert _probe_error(f"mqtt://u:secret@127.0.0.1:{port}") == (
@@ -242,7 +179,7 @@ def test_a_server_answering_something_else_is_quoted(
 
 
 def test_a_server_closing_the_connection_fails_the_handshake(
-    impostor: Callable[[bytes | None], int],
+    impostor: Impostor,
 ) -> None:
     port = impostor(b"")
     assert _probe_error(f"mqtt://127.0.0.1:{port}") == (
@@ -272,7 +209,7 @@ def test_a_server_closing_the_connection_fails_the_handshake(
     ids=["bad-login", "not-authorised", "rate-exceeded", "mqtt-3-broker"],
 )
 def test_a_refusing_connack_is_named_by_its_reason(
-    impostor: Callable[[bytes | None], int], connack: bytes, reason: str
+    impostor: Impostor, connack: bytes, reason: str
 ) -> None:
     port = impostor(connack)
     assert _probe_error(f"mqtt://u:secret@127.0.0.1:{port}") == (
@@ -281,14 +218,14 @@ def test_a_refusing_connack_is_named_by_its_reason(
 
 
 def test_a_closed_port_is_unreachable() -> None:
-    port = _free_port()
+    port = free_port()
     assert _probe_error(f"mqtt://u:secret@127.0.0.1:{port}") == (
         f"broker mqtt://u:***@127.0.0.1:{port} is unreachable: Connection refused"
     )
 
 
 def test_a_tls_handshake_without_answer_is_bounded_by_the_timeout(
-    impostor: Callable[[bytes | None], int],
+    impostor: Impostor,
 ) -> None:
     port = impostor(None)
     started = time.monotonic()
@@ -299,7 +236,7 @@ def test_a_tls_handshake_without_answer_is_bounded_by_the_timeout(
 
 
 def test_tls_to_a_server_that_is_not_tls_is_a_failed_tls_handshake(
-    impostor: Callable[[bytes | None], int],
+    impostor: Impostor,
 ) -> None:
     port = impostor(b"HTTP/1.1 400 Bad Request\r\n\r\n")
     assert _probe_error(f"mqtts://127.0.0.1:{port}").startswith(
@@ -309,25 +246,9 @@ def test_tls_to_a_server_that_is_not_tls_is_a_failed_tls_handshake(
 
 # ---------------------------------------------------------------------------- through the CLI
 def _conformance_mqtt(url: str, tmp_path: Path) -> tuple[str, float]:
-    junit = tmp_path / "j.xml"
-    started = time.monotonic()
-    result = runner.invoke(
-        app,
-        [
-            "conformance",
-            "--suite",
-            "ODR",
-            "--transport",
-            "mqtt",
-            "--mqtt",
-            url,
-            "--probe-timeout",
-            "1",
-            "--junit",
-            str(junit),
-        ],
+    result, junit, elapsed = probe_support.run_conformance(
+        tmp_path, "--transport", "mqtt", "--mqtt", url, "--probe-timeout", "1"
     )
-    elapsed = time.monotonic() - started
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: broker "), result.output
@@ -336,7 +257,7 @@ def _conformance_mqtt(url: str, tmp_path: Path) -> tuple[str, float]:
 
 
 def test_the_cli_stops_at_a_port_that_is_not_an_mqtt_broker(
-    impostor: Callable[[bytes | None], int], tmp_path: Path
+    impostor: Impostor, tmp_path: Path
 ) -> None:
     port = impostor(None)
     line, elapsed = _conformance_mqtt(f"mqtt://u:secret@127.0.0.1:{port}", tmp_path)
