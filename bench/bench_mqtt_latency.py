@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -35,6 +32,7 @@ if __package__ in (None, ""):  # run as a script
 
 from lxml import etree
 
+from bench._mosquitto import throwaway_mosquitto
 from bench._tmp import scratch_dir
 from cim_models.build import build_message
 from cim_models.codec import Codec
@@ -172,7 +170,6 @@ def _free_port() -> int:
 def _mosquitto(nodelay: bool) -> Iterator[str]:
     """A throwaway Mosquitto from deploy/mosquitto/cimbus.conf (``set_tcp_nodelay`` as given,
     no persistence) on a free port; its URL."""
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     run = scratch_dir("cimbus-bench-mosquitto-")
     port = _free_port()
     lines = [
@@ -183,32 +180,11 @@ def _mosquitto(nodelay: bool) -> Iterator[str]:
         if not line.startswith(("set_tcp_nodelay", "persistence_file", "autosave_interval"))
     ]
     lines.append(f"set_tcp_nodelay {'true' if nodelay else 'false'}")
-    (run / "mosquitto.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if os.geteuid() == 0:  # Mosquitto drops to its user: let it read its configuration
-        with contextlib.suppress(KeyError, LookupError, OSError):
-            for path in (run, run / "mosquitto.conf"):
-                shutil.chown(path, "mosquitto")
-    proc = subprocess.Popen(
-        [binary, "-c", str(run / "mosquitto.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the throwaway Mosquitto on port {port} did not start")
-            time.sleep(0.05)
-        yield f"mqtt://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        with throwaway_mosquitto(run, "\n".join(lines) + "\n", port) as url:
+            yield url
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _line(label: str, samples: dict[str, list[float]]) -> str:

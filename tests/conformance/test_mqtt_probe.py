@@ -10,10 +10,7 @@ Mosquitto binaries those tests skip on a developer machine and fail in CI (CI=tr
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bench._mosquitto import mosquitto_binary, throwaway_mosquitto
 from conformance.harness import probe_mqtt
 from tests.conformance import probe_support
 from tests.conformance.probe_support import Impostor, free_port, probe_error
@@ -40,9 +38,7 @@ no_thread_left_behind = probe_support.thread_check("paho")
 def locked_broker() -> Iterator[str]:
     """A throwaway Mosquitto on a free port that refuses anonymous clients and knows one user
     (``USER``/``PASSWORD``); its URL without credentials."""
-    mosquitto = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
-    )
+    mosquitto = mosquitto_binary()
     passwd = shutil.which("mosquitto_passwd")
     if not (mosquitto and passwd):
         msg = "mosquitto and mosquitto_passwd are needed for the login-refusal tests"
@@ -59,48 +55,20 @@ def locked_broker() -> Iterator[str]:
         capture_output=True,
         timeout=30,
     )
-    (run / "mosquitto.conf").write_text(
+    config = (
         f"per_listener_settings false\n"
         f"listener {port} 127.0.0.1\n"
         f"allow_anonymous false\n"
         f"password_file {run / 'passwords'}\n"
         f"persistence false\n"
-        f"log_dest file {run / 'mosquitto.log'}\n",
-        encoding="utf-8",
-    )
-    if os.geteuid() == 0:  # Mosquitto drops to its user: let it read its files
-        with contextlib.suppress(KeyError, LookupError, OSError):
-            for path in (run, *run.iterdir()):
-                shutil.chown(path, "mosquitto")
-    proc = subprocess.Popen(
-        [mosquitto, "-c", str(run / "mosquitto.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        f"log_dest file {run / 'mosquitto.log'}\n"
     )
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = run / "mosquitto.log"
-                why = proc.stderr.read() if proc.poll() is not None and proc.stderr else b""
-                why += log.read_bytes()[-500:] if log.exists() else b""
-                pytest.fail(
-                    f"the throwaway Mosquitto on port {port} did not start: "
-                    f"{why.decode(errors='replace').strip()}"
-                )
-            time.sleep(0.05)
-        yield f"mqtt://127.0.0.1:{port}"
+        with throwaway_mosquitto(run, config, port, binary=mosquitto) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
         shutil.rmtree(run, ignore_errors=True)
 
 
